@@ -1,0 +1,14 @@
+//! The pure domain core: everything here compiles and is tested natively.
+
+pub mod config;
+pub mod email;
+pub mod keys;
+pub mod opaque;
+pub mod password;
+pub mod random;
+pub mod recovery;
+pub mod secret_box;
+pub mod session;
+pub mod tokens;
+pub mod totp;
+pub mod username;

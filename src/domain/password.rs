@@ -1,0 +1,429 @@
+//! Password policy and Argon2id hashing.
+//!
+//! The policy follows NIST SP 800-63B: a length window and a blocklist, no
+//! composition rules (they push users towards predictable substitutions without
+//! adding real entropy).
+//!
+//! # Provenance of `common_passwords.txt`
+//!
+//! The blocklist is the union of two public password-frequency lists, taken from
+//! their registry packages:
+//!
+//! - `@zxcvbn-ts/language-common` 4.1.3 (npm, MIT), `src/passwords.json`: 49,233
+//!   passwords from the xato 10-million-password corpus, ordered by frequency. It is
+//!   a superset of the list in the `zxcvbn` 3.1.1 crate (crates.io, MIT).
+//! - Django 5.2.19 (PyPI, BSD-3-Clause), `django/contrib/auth/common-passwords.txt.gz`:
+//!   Royce Williams' 19,640 most common passwords.
+//!
+//! Filtering: entries with at least 12 characters (shorter ones already fail the
+//! length rule), lowercased, deduplicated and sorted bytewise. Eight Django entries
+//! that are only mojibake (runs of "пїѕ", a mis-decoded U+FFFD) were dropped, which
+//! leaves printable ASCII only. Result: 409 entries (308 from zxcvbn-ts, 182 from
+//! Django, overlapping). The list is embedded with `include_str!`, about 6 KB.
+
+use std::fmt;
+use std::sync::OnceLock;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use secrecy::{ExposeSecret, SecretString};
+use unicode_normalization::UnicodeNormalization;
+use zeroize::Zeroizing;
+
+use crate::domain::random;
+
+/// A password that satisfies the policy (or, via [`Password::for_login`], one
+/// offered at login). Holds the NFKC-normalised text so that the same password
+/// typed on different keyboards or input methods hashes identically.
+pub struct Password(SecretString);
+
+/// Why a new password was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordRejection {
+    TooShort,
+    TooLong,
+    Common,
+    ContainsUsername,
+}
+
+impl PasswordRejection {
+    /// A sentence suitable for the API's error message.
+    pub fn message(&self) -> &'static str {
+        match self {
+            PasswordRejection::TooShort => "password must be at least 12 characters",
+            PasswordRejection::TooLong => "password must be at most 128 characters",
+            PasswordRejection::Common => {
+                "password is too common; choose one that is harder to guess"
+            }
+            PasswordRejection::ContainsUsername => "password must not contain the username",
+        }
+    }
+}
+
+/// Login input bound. Argon2 pre-hashes the password once, so its length barely
+/// affects the hash cost, but NFKC normalisation and copying are linear in it.
+const MAX_LOGIN_BYTES: usize = 1024;
+
+/// Cheap pre-normalisation bound for new passwords. NFKC never deletes code points and
+/// an output character's canonical decomposition has at most four, so each output
+/// character consumes at most 16 input bytes: input over 128 × 16 = 2048 bytes can
+/// never normalise down to `MAX_CHARS`. Refusing it early (with margin) keeps an
+/// attacker from making us normalise megabytes.
+const MAX_NEW_RAW_BYTES: usize = 4096;
+
+impl Password {
+    pub const MIN_CHARS: usize = 12;
+    pub const MAX_CHARS: usize = 128;
+
+    /// Applies the policy for a password being set (registration, change).
+    /// `username` is the canonical lowercase username.
+    pub fn new_for_user(raw: &str, username: &str) -> Result<Password, PasswordRejection> {
+        if raw.len() > MAX_NEW_RAW_BYTES {
+            return Err(PasswordRejection::TooLong);
+        }
+        let normalised = Zeroizing::new(normalise(raw));
+        // Counted in Unicode scalar values: a byte count would make the minimum
+        // trivially reachable with a few non-ASCII characters and the maximum
+        // unfairly small for non-Latin scripts.
+        let chars = normalised.chars().count();
+        if chars < Self::MIN_CHARS {
+            return Err(PasswordRejection::TooShort);
+        }
+        if chars > Self::MAX_CHARS {
+            return Err(PasswordRejection::TooLong);
+        }
+        let lower = Zeroizing::new(normalised.to_lowercase());
+        if is_common(&lower) {
+            return Err(PasswordRejection::Common);
+        }
+        // An empty username would match everything; usernames are never empty, but
+        // a caller bug should not turn into "every password rejected".
+        if !username.is_empty() && lower.contains(&username.to_lowercase()) {
+            return Err(PasswordRejection::ContainsUsername);
+        }
+        // Copied from `&str` into an exact-size box: converting the `String` itself
+        // would reallocate in `into_boxed_str` and free the old buffer unwiped.
+        Ok(Password(SecretString::from(normalised.as_str())))
+    }
+
+    /// Wraps a password offered at login. No policy: passwords set under an older,
+    /// looser policy must still be able to log in.
+    pub fn for_login(raw: &str) -> Option<Password> {
+        if raw.is_empty() || raw.len() > MAX_LOGIN_BYTES {
+            return None;
+        }
+        let normalised = Zeroizing::new(normalise(raw));
+        Some(Password(SecretString::from(normalised.as_str())))
+    }
+
+    /// The normalised password, for hashing only.
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(REDACTED)")
+    }
+}
+
+/// NFKC-normalises into a fresh `String`. Reserving the input's length up front
+/// avoids growth reallocations (which would leave unwiped copies behind) for the
+/// usual case where normalisation does not expand the text.
+fn normalise(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    out.extend(raw.nfkc());
+    out
+}
+
+const COMMON_PASSWORDS: &str = include_str!("common_passwords.txt");
+
+/// Parsed once per isolate; the file is sorted bytewise, which is `str`'s `Ord`.
+fn common_passwords() -> &'static [&'static str] {
+    static LIST: OnceLock<Vec<&'static str>> = OnceLock::new();
+    LIST.get_or_init(|| COMMON_PASSWORDS.lines().collect())
+}
+
+fn is_common(lowercase: &str) -> bool {
+    common_passwords().binary_search(&lowercase).is_ok()
+}
+
+// OWASP's first Argon2id recommendation; m is in KiB (19 MiB), which fits
+// comfortably in a Worker isolate's 128 MB.
+const M_COST: u32 = 19_456;
+const T_COST: u32 = 2;
+const P_COST: u32 = 1;
+const OUTPUT_LEN: usize = 32;
+const SALT_LEN: usize = 16;
+
+/// Upper bounds on the work a stored hash may demand. The stored string is the only
+/// input that controls Argon2's cost, so a corrupted or tampered row must not be
+/// able to exhaust the isolate's memory (an allocation failure aborts in WASM).
+const MAX_VERIFY_M_COST: u32 = 65_536;
+const MAX_VERIFY_T_COST: u32 = 16;
+const MAX_VERIFY_P_COST: u32 = 4;
+
+fn hasher() -> Argon2<'static> {
+    let params = Params::new(M_COST, T_COST, P_COST, Some(OUTPUT_LEN))
+        .expect("constant Argon2 parameters are valid");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// Hashes with Argon2id (m=19456 KiB, t=2, p=1, 32-byte output, 16-byte random
+/// salt) and returns the PHC string.
+pub fn hash_password(password: &Password) -> String {
+    let salt = SaltString::encode_b64(&random::bytes::<SALT_LEN>())
+        .expect("a 16-byte salt is within the PHC salt bounds");
+    hasher()
+        .hash_password(password.expose().as_bytes(), &salt)
+        .expect("Argon2 with constant parameters and a valid salt cannot fail")
+        .to_string()
+}
+
+/// Checks `password` against a stored PHC string. Malformed or unsupported strings
+/// yield `false`. For a well-formed hash the full Argon2 computation always runs and
+/// the comparison is constant-time, so timing does not reveal how close a guess was.
+pub fn verify_password(password: &Password, phc: &str) -> bool {
+    let Ok(hash) = PasswordHash::new(phc) else {
+        return false;
+    };
+    if hash.algorithm != Algorithm::Argon2id.ident() {
+        return false;
+    }
+    let Ok(params) = Params::try_from(&hash) else {
+        return false;
+    };
+    if params.m_cost() > MAX_VERIFY_M_COST
+        || params.t_cost() > MAX_VERIFY_T_COST
+        || params.p_cost() > MAX_VERIFY_P_COST
+    {
+        return false;
+    }
+    // The verifier re-derives algorithm, version and parameters from `hash`; the
+    // hasher's own parameters only matter for new hashes.
+    hasher()
+        .verify_password(password.expose().as_bytes(), &hash)
+        .is_ok()
+}
+
+/// A valid Argon2id hash, with today's parameters, of a random 32-byte password that
+/// was discarded unrecorded. Verifying against it when the username is unknown costs
+/// the same as a real check, so response time does not reveal which usernames exist.
+pub const DUMMY_PHC: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$rYQkQjrZO5luvldu358s8Q$bLaUxhAAM7oGp9IvKMB6MWhJttIjb+Qgtj54x0KVe40";
+
+/// True when `phc` is weaker than what [`hash_password`] produces today (other
+/// algorithm or version, lower costs, shorter salt or output), so the caller can
+/// re-hash after a successful login. Unparseable strings also report `true`: they
+/// cannot be shown to be current.
+pub fn needs_rehash(phc: &str) -> bool {
+    let Ok(hash) = PasswordHash::new(phc) else {
+        return true;
+    };
+    let Ok(params) = Params::try_from(&hash) else {
+        return true;
+    };
+    let salt_len = hash.salt.map_or(0, |s| {
+        let mut buf = [0u8; 64];
+        s.decode_b64(&mut buf).map_or(0, |b| b.len())
+    });
+    let output_len = hash.hash.map_or(0, |h| h.len());
+    hash.algorithm != Algorithm::Argon2id.ident()
+        || hash.version != Some(Version::V0x13.into())
+        || params.m_cost() < M_COST
+        || params.t_cost() < T_COST
+        || params.p_cost() < P_COST
+        || salt_len < SALT_LEN
+        || output_len < OUTPUT_LEN
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const USER: &str = "alice";
+
+    fn login(raw: &str) -> Password {
+        Password::for_login(raw).expect("valid login input")
+    }
+
+    #[test]
+    fn common_list_is_sorted_unique_lowercase_and_long() {
+        let list = common_passwords();
+        assert!(list.len() > 300, "list unexpectedly small: {}", list.len());
+        for pair in list.windows(2) {
+            assert!(pair[0] < pair[1], "not sorted/unique at {:?}", pair);
+        }
+        for entry in list {
+            assert_eq!(*entry, entry.to_lowercase());
+            assert_eq!(*entry, entry.trim());
+            assert!(entry.chars().count() >= Password::MIN_CHARS, "{entry:?}");
+        }
+    }
+
+    #[test]
+    fn length_is_counted_in_chars_not_bytes() {
+        // "é" is 2 bytes and stays one char under NFKC; 11 of them is 22 bytes.
+        assert_eq!(
+            Password::new_for_user(&"é".repeat(11), USER).unwrap_err(),
+            PasswordRejection::TooShort
+        );
+        assert!(Password::new_for_user(&"é".repeat(12), USER).is_ok());
+        assert!(Password::new_for_user(&"日本".repeat(6), USER).is_ok());
+        assert_eq!(
+            Password::new_for_user("abcdefghijk", USER).unwrap_err(),
+            PasswordRejection::TooShort
+        );
+        assert!(Password::new_for_user(&"é".repeat(128), USER).is_ok());
+        assert_eq!(
+            Password::new_for_user(&"é".repeat(129), USER).unwrap_err(),
+            PasswordRejection::TooLong
+        );
+        assert_eq!(
+            Password::new_for_user(&"x".repeat(100_000), USER).unwrap_err(),
+            PasswordRejection::TooLong
+        );
+    }
+
+    #[test]
+    fn length_is_counted_after_normalisation() {
+        // U+FB00 "ﬀ" is one char that NFKC expands to "ff".
+        let pw = Password::new_for_user(&"\u{FB00}".repeat(6), USER).unwrap();
+        assert_eq!(pw.expose(), "f".repeat(12));
+    }
+
+    #[test]
+    fn nfkc_makes_fullwidth_equal_to_ascii() {
+        let fullwidth = "ｃｏｒｒｅｃｔ－ｈｏｒｓｅ－ｂａｔｔｅｒｙ";
+        let ascii = "correct-horse-battery";
+        let new = Password::new_for_user(fullwidth, USER).unwrap();
+        assert_eq!(new.expose(), ascii);
+        let phc = hash_password(&new);
+        assert!(verify_password(&login(ascii), &phc));
+    }
+
+    #[test]
+    fn common_password_rejected_case_insensitively() {
+        for raw in ["PassWord1234", "QWERTY123456", "1QAZ2WSX3EDC"] {
+            assert_eq!(
+                Password::new_for_user(raw, USER).unwrap_err(),
+                PasswordRejection::Common,
+                "{raw}"
+            );
+        }
+        // Fullwidth spelling normalises onto a listed entry too.
+        assert_eq!(
+            Password::new_for_user("ｐａｓｓｗｏｒｄ１２３４", USER).unwrap_err(),
+            PasswordRejection::Common
+        );
+    }
+
+    #[test]
+    fn password_containing_username_rejected() {
+        assert_eq!(
+            Password::new_for_user("my-ALICE-is-great", USER).unwrap_err(),
+            PasswordRejection::ContainsUsername
+        );
+        assert_eq!(
+            Password::new_for_user("xx.j_doe.2024xx", "j_doe.").unwrap_err(),
+            PasswordRejection::ContainsUsername
+        );
+        assert!(Password::new_for_user("my-ALICE-is-great", "bob").is_ok());
+    }
+
+    #[test]
+    fn rejection_messages_are_distinct_sentences() {
+        let all = [
+            PasswordRejection::TooShort,
+            PasswordRejection::TooLong,
+            PasswordRejection::Common,
+            PasswordRejection::ContainsUsername,
+        ];
+        for (i, a) in all.iter().enumerate() {
+            assert!(a.message().starts_with("password "));
+            for b in &all[i + 1..] {
+                assert_ne!(a.message(), b.message());
+            }
+        }
+        assert!(PasswordRejection::TooShort.message().contains("12"));
+        assert!(PasswordRejection::TooLong.message().contains("128"));
+    }
+
+    #[test]
+    fn hash_is_salted_phc_with_expected_params_and_roundtrips() {
+        let pw = Password::new_for_user("tr0ub4dor&3-horse", USER).unwrap();
+        let a = hash_password(&pw);
+        let b = hash_password(&pw);
+        assert!(a.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{a}");
+        assert_ne!(a, b, "salt must differ between hashes");
+        let parsed = PasswordHash::new(&a).unwrap();
+        assert_eq!(parsed.hash.unwrap().len(), OUTPUT_LEN);
+        assert!(!needs_rehash(&a));
+
+        assert!(verify_password(&login("tr0ub4dor&3-horse"), &a));
+        assert!(!verify_password(&login("tr0ub4dor&3-horsE"), &b));
+    }
+
+    #[test]
+    fn malformed_phc_is_false_without_panicking() {
+        let pw = login("whatever-password");
+        for phc in [
+            "",
+            "garbage",
+            "$argon2id$v=19$m=19456,t=2,p=1$xx",
+            "$argon2id$v=19$m=19456,t=2,p=1$rYQkQjrZO5luvldu358s8Q",
+            "$argon2id$v=19$m=0,t=2,p=1$rYQkQjrZO5luvldu358s8Q$bLaUxhAAM7oGp9IvKMB6MWhJttIjb+Qgtj54x0KVe40",
+            "$argon2id$v=19$m=4294967295,t=2,p=1$rYQkQjrZO5luvldu358s8Q$bLaUxhAAM7oGp9IvKMB6MWhJttIjb+Qgtj54x0KVe40",
+            "$pbkdf2-sha256$i=1000$rYQkQjrZO5luvldu358s8Q$bLaUxhAAM7oGp9IvKMB6MWhJttIjb+Qgtj54x0KVe40",
+        ] {
+            assert!(!verify_password(&pw, phc), "{phc:?}");
+        }
+    }
+
+    #[test]
+    fn dummy_phc_is_current_and_matches_nothing_guessable() {
+        let parsed = PasswordHash::new(DUMMY_PHC).unwrap();
+        assert_eq!(parsed.algorithm, Algorithm::Argon2id.ident());
+        let params = Params::try_from(&parsed).unwrap();
+        assert_eq!(
+            (params.m_cost(), params.t_cost(), params.p_cost()),
+            (M_COST, T_COST, P_COST)
+        );
+        assert_eq!(parsed.hash.unwrap().len(), OUTPUT_LEN);
+        assert!(!needs_rehash(DUMMY_PHC));
+        assert!(!verify_password(&login("password"), DUMMY_PHC));
+    }
+
+    #[test]
+    fn needs_rehash_flags_weaker_params() {
+        let weak_m = "$argon2id$v=19$m=4096,t=2,p=1$rYQkQjrZO5luvldu358s8Q$bLaUxhAAM7oGp9IvKMB6MWhJttIjb+Qgtj54x0KVe40";
+        let weak_t = "$argon2id$v=19$m=19456,t=1,p=1$rYQkQjrZO5luvldu358s8Q$bLaUxhAAM7oGp9IvKMB6MWhJttIjb+Qgtj54x0KVe40";
+        let argon2i = "$argon2i$v=19$m=19456,t=2,p=1$rYQkQjrZO5luvldu358s8Q$bLaUxhAAM7oGp9IvKMB6MWhJttIjb+Qgtj54x0KVe40";
+        let short_salt = "$argon2id$v=19$m=19456,t=2,p=1$cmFuZG9tc2FsdA$bLaUxhAAM7oGp9IvKMB6MWhJttIjb+Qgtj54x0KVe40";
+        let stronger = "$argon2id$v=19$m=65536,t=3,p=1$rYQkQjrZO5luvldu358s8Q$bLaUxhAAM7oGp9IvKMB6MWhJttIjb+Qgtj54x0KVe40";
+        for phc in [weak_m, weak_t, argon2i, short_salt, "", "garbage"] {
+            assert!(needs_rehash(phc), "{phc:?}");
+        }
+        assert!(!needs_rehash(stronger));
+    }
+
+    #[test]
+    fn debug_does_not_leak() {
+        let pw = Password::new_for_user("very-secret-horse", USER).unwrap();
+        let shown = format!("{pw:?}");
+        assert_eq!(shown, "Password(REDACTED)");
+        assert!(!shown.contains("secret-horse"));
+    }
+
+    #[test]
+    fn for_login_applies_no_policy_but_bounds_size() {
+        let old = login("hunter22");
+        assert_eq!(old.expose(), "hunter22");
+        assert!(Password::for_login("password").is_some());
+        assert!(Password::for_login("").is_none());
+        assert!(Password::for_login(&"a".repeat(2000)).is_none());
+        assert!(Password::for_login(&"a".repeat(1024)).is_some());
+        assert_eq!(login("ｈｕｎｔｅｒ２２").expose(), "hunter22");
+    }
+}

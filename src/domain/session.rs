@@ -1,0 +1,140 @@
+//! The login state machine: what a caller has proven so far, and what that is worth.
+//!
+//! ```text
+//!   password ok ──(2FA off)──────────────────────────▶ Authenticated(aal1, [pwd])
+//!        │
+//!        └─(2FA on)─▶ MfaRequired(mfa_token) ─totp───▶ Authenticated(aal2, [pwd, otp, mfa])
+//!                                           └recovery▶ Authenticated(aal2, [pwd, recovery, mfa])
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SecondFactor {
+    Totp,
+    RecoveryCode,
+}
+
+impl SecondFactor {
+    /// RFC 8176 has `otp` for one-time passwords; it has no value for a look-up
+    /// secret, so recovery-code logins carry our own `recovery` to stay distinguishable.
+    fn amr(self) -> &'static str {
+        match self {
+            SecondFactor::Totp => "otp",
+            SecondFactor::RecoveryCode => "recovery",
+        }
+    }
+}
+
+/// What the current session proved, and when the user last proved their password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Authentication {
+    pub second_factor: Option<SecondFactor>,
+    pub auth_time: i64,
+}
+
+impl Authentication {
+    pub fn password_only(auth_time: i64) -> Self {
+        Self {
+            second_factor: None,
+            auth_time,
+        }
+    }
+
+    pub fn with_second_factor(self, factor: SecondFactor) -> Self {
+        Self {
+            second_factor: Some(factor),
+            ..self
+        }
+    }
+
+    pub fn amr(&self) -> Vec<String> {
+        let mut amr = vec!["pwd".to_owned()];
+        if let Some(f) = self.second_factor {
+            amr.push(f.amr().to_owned());
+            amr.push("mfa".to_owned());
+        }
+        amr
+    }
+
+    /// NIST SP 800-63B: a password alone is AAL1; password plus an OTP device or a
+    /// look-up secret is AAL2.
+    pub fn aal(&self) -> &'static str {
+        if self.second_factor.is_some() {
+            "aal2"
+        } else {
+            "aal1"
+        }
+    }
+
+    /// Stored with the session so that refreshed tokens keep the original facts.
+    pub fn to_stored(&self) -> String {
+        serde_json::to_string(self).expect("plain struct serializes")
+    }
+
+    pub fn from_stored(stored: &str) -> Option<Self> {
+        serde_json::from_str(stored).ok()
+    }
+}
+
+/// The decision after a correct password.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PasswordOutcome {
+    Authenticated(Authentication),
+    SecondFactorRequired { auth_time: i64 },
+}
+
+pub fn after_password(totp_enabled: bool, now: i64) -> PasswordOutcome {
+    if totp_enabled {
+        PasswordOutcome::SecondFactorRequired { auth_time: now }
+    } else {
+        PasswordOutcome::Authenticated(Authentication::password_only(now))
+    }
+}
+
+/// Second-factor methods a user with TOTP on may use to finish logging in.
+pub const MFA_METHODS: [&str; 2] = ["totp", "recovery_code"];
+
+/// How many wrong second-factor codes one mfa_token survives.
+pub const MAX_CODE_ATTEMPTS: i64 = 5;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_alone_is_aal1() {
+        let PasswordOutcome::Authenticated(a) = after_password(false, 100) else {
+            panic!("2FA off must authenticate")
+        };
+        assert_eq!(a.amr(), vec!["pwd"]);
+        assert_eq!(a.aal(), "aal1");
+        assert_eq!(a.auth_time, 100);
+    }
+
+    #[test]
+    fn totp_user_needs_a_second_step() {
+        assert_eq!(
+            after_password(true, 100),
+            PasswordOutcome::SecondFactorRequired { auth_time: 100 }
+        );
+    }
+
+    #[test]
+    fn second_factors_are_aal2_and_distinguishable() {
+        let totp = Authentication::password_only(1).with_second_factor(SecondFactor::Totp);
+        let rc = Authentication::password_only(1).with_second_factor(SecondFactor::RecoveryCode);
+        assert_eq!(totp.amr(), vec!["pwd", "otp", "mfa"]);
+        assert_eq!(rc.amr(), vec!["pwd", "recovery", "mfa"]);
+        assert_eq!(totp.aal(), "aal2");
+        assert_eq!(rc.aal(), "aal2");
+    }
+
+    #[test]
+    fn stored_form_roundtrips() {
+        let a = Authentication::password_only(42).with_second_factor(SecondFactor::RecoveryCode);
+        assert_eq!(Authentication::from_stored(&a.to_stored()), Some(a));
+        assert_eq!(Authentication::from_stored("nope"), None);
+    }
+}
