@@ -1,0 +1,62 @@
+-- The full current schema of the D1 database (binding DB). Apply to a fresh database
+-- with: npx wrangler d1 execute DB --file schema.sql [--local | --remote]
+-- Times are unix seconds from the Worker clock.
+
+-- One row per account. The TOTP secret is AES-256-GCM ciphertext ("kid.base64"),
+-- bound to the user id; totp_last_step is the last accepted RFC 6238 time step, so
+-- each code is accepted at most once.
+CREATE TABLE IF NOT EXISTS users (
+  id              TEXT PRIMARY KEY,
+  username        TEXT NOT NULL UNIQUE,          -- canonical: NFKC + lowercase
+  email           TEXT,
+  password_hash   TEXT NOT NULL,                 -- Argon2id PHC string
+  created_at      INTEGER NOT NULL,
+  totp_secret     TEXT,
+  totp_enabled_at INTEGER,
+  totp_last_step  INTEGER NOT NULL DEFAULT 0
+);
+
+-- One row per login session (a refresh-token family). Only the SHA-256 of the current
+-- refresh token is stored; the authentication facts are kept so that refreshed access
+-- tokens say what the original login proved.
+CREATE TABLE IF NOT EXISTS sessions (
+  id             TEXT PRIMARY KEY,
+  user_id        TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  refresh_hash   TEXT NOT NULL UNIQUE,
+  authentication TEXT NOT NULL,                  -- JSON: second factor + auth_time
+  created_at     INTEGER NOT NULL,
+  expires_at     INTEGER NOT NULL,
+  rotated_at     INTEGER,
+  revoked_at     INTEGER
+);
+CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions(user_id);
+
+-- Refresh tokens that were rotated away. Seeing one again means a copy was stolen or
+-- raced: the whole session is revoked.
+CREATE TABLE IF NOT EXISTS retired_refresh_tokens (
+  hash       TEXT PRIMARY KEY,
+  session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+  retired_at INTEGER NOT NULL
+);
+
+-- The exact, race-free half of an mfa_token (the challenge itself lives in KV):
+-- how many wrong codes it has seen and which session, if any, consumed it.
+CREATE TABLE IF NOT EXISTS mfa_attempts (
+  token_hash      TEXT PRIMARY KEY,
+  user_id         TEXT NOT NULL,
+  failures        INTEGER NOT NULL DEFAULT 0,
+  last_failure_by TEXT,
+  consumed_by     TEXT,
+  expires_at      INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS mfa_attempts_by_expiry ON mfa_attempts(expires_at);
+
+-- Recovery codes, as HMAC-SHA-256(key, user_id || code); used_by names the session
+-- that spent the code.
+CREATE TABLE IF NOT EXISTS recovery_codes (
+  user_id   TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  code_hash TEXT NOT NULL,
+  used_at   INTEGER,
+  used_by   TEXT,
+  PRIMARY KEY (user_id, code_hash)
+);

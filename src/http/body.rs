@@ -1,0 +1,73 @@
+//! Request parsing at the edge: size limit, JSON shape, bearer token.
+
+use serde::de::DeserializeOwned;
+use worker::Request;
+
+use crate::domain::tokens::AccessClaims;
+use crate::error::ApiError;
+
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// Reads and decodes a JSON body. Extra fields are ignored (never honoured); wrong
+/// types and missing fields are 400s. An empty body reads as `{}` so that routes whose
+/// fields are all optional accept no body at all.
+pub async fn json<T: DeserializeOwned>(req: &mut Request) -> Result<T, ApiError> {
+    let declared = req
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    let bytes = req
+        .bytes()
+        .await
+        .map_err(|_| ApiError::InvalidRequest("could not read the request body".into()))?;
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        &bytes
+    };
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|_| ApiError::InvalidRequest("request body is not valid JSON".into()))?;
+    if !value.is_object() {
+        return Err(ApiError::InvalidRequest(
+            "request body must be a JSON object".into(),
+        ));
+    }
+    serde_json::from_value(value).map_err(|e| ApiError::InvalidRequest(describe(&e)))
+}
+
+/// serde's messages can quote the offending value (a password sent as a number, say);
+/// only the shapes that name a field, never a value, are passed on.
+fn describe(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    if text.starts_with("missing field") {
+        text
+    } else {
+        "a field has the wrong type: every field is a string".into()
+    }
+}
+
+/// The verified claims of the `Authorization: Bearer` access token.
+pub fn bearer(req: &Request, app: &super::App) -> Result<AccessClaims, ApiError> {
+    let header = req
+        .headers()
+        .get("authorization")
+        .ok()
+        .flatten()
+        .ok_or(ApiError::InvalidToken)?;
+    let (scheme, token) = header.split_once(' ').ok_or(ApiError::InvalidToken)?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(ApiError::InvalidToken);
+    }
+    app.config()?
+        .tokens
+        .verify(token.trim(), app.now)
+        .map_err(|_| ApiError::InvalidToken)
+}

@@ -1,0 +1,71 @@
+//! Rendering: status, JSON, and the headers every response carries.
+
+use serde_json::Value;
+use worker::{Response, Result};
+
+use crate::error::ApiError;
+
+pub struct Reply {
+    pub status: u16,
+    body: Option<Value>,
+    headers: Vec<(&'static str, String)>,
+    /// Kept so the entry point can log the detail that the body leaves out.
+    pub internal: Option<ApiError>,
+}
+
+impl Reply {
+    pub fn json(status: u16, body: Value) -> Self {
+        Self {
+            status,
+            body: Some(body),
+            headers: vec![],
+            internal: None,
+        }
+    }
+
+    pub fn ok(body: Value) -> Self {
+        Self::json(200, body)
+    }
+
+    pub fn no_content() -> Self {
+        Self {
+            status: 204,
+            body: None,
+            headers: vec![],
+            internal: None,
+        }
+    }
+
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    pub fn error(error: &ApiError) -> Self {
+        let mut reply = Self::json(error.status(), error.body());
+        reply.headers = error.headers();
+        if let ApiError::Internal(detail) = error {
+            reply.internal = Some(ApiError::Internal(detail.clone()));
+        }
+        reply
+    }
+
+    pub fn render(self) -> Result<Response> {
+        let mut response = match &self.body {
+            Some(body) => Response::from_json(body)?,
+            None => Response::empty()?,
+        }
+        .with_status(self.status);
+        let headers = response.headers_mut();
+        headers.set("X-Content-Type-Options", "nosniff")?;
+        // Tokens, secrets and personal data must not be stored by any cache; routes
+        // that are safe to cache say so explicitly.
+        if !self.headers.iter().any(|(n, _)| *n == "Cache-Control") {
+            headers.set("Cache-Control", "no-store")?;
+        }
+        for (name, value) in &self.headers {
+            headers.set(name, value)?;
+        }
+        Ok(response)
+    }
+}

@@ -1,0 +1,176 @@
+//! The `users` table.
+
+use serde::Deserialize;
+use worker::D1Database;
+
+use super::{args, internal, statement};
+use crate::error::ApiError;
+
+/// Everything the login step needs, in one SELECT.
+#[derive(Debug, Deserialize)]
+pub struct UserRow {
+    pub id: String,
+    pub username: String,
+    pub email: Option<String>,
+    pub password_hash: String,
+    pub totp_secret: Option<String>,
+    pub totp_enabled_at: Option<i64>,
+}
+
+impl UserRow {
+    pub fn totp_enabled(&self) -> bool {
+        self.totp_enabled_at.is_some() && self.totp_secret.is_some()
+    }
+}
+
+const COLUMNS: &str = "id, username, email, password_hash, totp_secret, totp_enabled_at";
+
+pub async fn by_username(db: &D1Database, username: &str) -> Result<Option<UserRow>, ApiError> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE username = ?1");
+    statement(db, &sql, args![username])?
+        .first(None)
+        .await
+        .map_err(internal("select user by name"))
+}
+
+pub async fn by_id(db: &D1Database, id: &str) -> Result<Option<UserRow>, ApiError> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE id = ?1");
+    statement(db, &sql, args![id])?
+        .first(None)
+        .await
+        .map_err(internal("select user by id"))
+}
+
+pub struct NewUser<'a> {
+    pub id: &'a str,
+    pub username: &'a str,
+    pub email: Option<&'a str>,
+    pub password_hash: &'a str,
+    pub now: i64,
+}
+
+/// Inserts the user; `false` when the username is taken (decided by the UNIQUE index,
+/// so two simultaneous registrations cannot both win).
+pub async fn insert(db: &D1Database, user: &NewUser<'_>) -> Result<bool, ApiError> {
+    #[derive(Deserialize)]
+    struct Inserted {
+        #[allow(dead_code)]
+        id: String,
+    }
+    let row: Option<Inserted> = statement(
+        db,
+        "INSERT INTO users (id, username, email, password_hash, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(username) DO NOTHING RETURNING id",
+        args![
+            user.id,
+            user.username,
+            user.email,
+            user.password_hash,
+            user.now
+        ],
+    )?
+    .first(None)
+    .await
+    .map_err(internal("insert user"))?;
+    Ok(row.is_some())
+}
+
+/// Replaces a stored hash whose parameters are out of date (after a correct password).
+pub async fn update_password_hash(
+    db: &D1Database,
+    id: &str,
+    old: &str,
+    new: &str,
+) -> Result<(), ApiError> {
+    statement(
+        db,
+        "UPDATE users SET password_hash = ?3 WHERE id = ?1 AND password_hash = ?2",
+        args![id, old, new],
+    )?
+    .run()
+    .await
+    .map_err(internal("rehash password"))?;
+    Ok(())
+}
+
+pub struct EnableTotp<'a> {
+    pub user_id: &'a str,
+    pub sealed_secret: &'a str,
+    pub first_step: u64,
+    pub recovery_hashes: &'a [String],
+    pub replaced_session: &'a str,
+    pub now: i64,
+}
+
+/// Turns TOTP on in one transaction: store the secret with its first (consumed) step,
+/// replace the recovery codes, and swap the enrolling session for an aal2 one. Every
+/// statement after the first is guarded on the first having taken effect, so a second
+/// confirm racing this one changes nothing. Returns whether this call enabled TOTP.
+pub async fn enable_totp(
+    db: &D1Database,
+    e: &EnableTotp<'_>,
+    session: &super::sessions::NewSession<'_>,
+) -> Result<bool, ApiError> {
+    // The sealed secret is unique (random nonce), so it identifies this confirmation.
+    let ours = |user: u8, secret: u8, time: u8| {
+        format!(
+            "EXISTS (SELECT 1 FROM users WHERE id = ?{user} AND totp_secret = ?{secret} \
+             AND totp_enabled_at = ?{time})"
+        )
+    };
+    let hashes = serde_json::to_string(e.recovery_hashes).map_err(internal("encode hashes"))?;
+    let step = e.first_step as i64;
+    let batch = vec![
+        statement(
+            db,
+            "UPDATE users SET totp_secret = ?2, totp_enabled_at = ?3, totp_last_step = ?4 \
+             WHERE id = ?1 AND totp_enabled_at IS NULL",
+            args![e.user_id, e.sealed_secret, e.now, step],
+        )?,
+        statement(
+            db,
+            &format!("DELETE FROM recovery_codes WHERE user_id = ?1 AND {}", ours(1, 2, 3)),
+            args![e.user_id, e.sealed_secret, e.now],
+        )?,
+        statement(
+            db,
+            &format!(
+                "INSERT INTO recovery_codes (user_id, code_hash) SELECT ?1, value FROM json_each(?4) WHERE {}",
+                ours(1, 2, 3)
+            ),
+            args![e.user_id, e.sealed_secret, e.now, hashes.as_str()],
+        )?,
+        statement(
+            db,
+            &format!(
+                "UPDATE sessions SET revoked_at = ?3 WHERE id = ?4 AND user_id = ?1 AND revoked_at IS NULL AND {}",
+                ours(1, 2, 3)
+            ),
+            args![e.user_id, e.sealed_secret, e.now, e.replaced_session],
+        )?,
+        super::sessions::insert_statement(
+            db,
+            session,
+            Some((&ours(7, 8, 9), args![e.user_id, e.sealed_secret, e.now])),
+        )?,
+        statement(
+            db,
+            &format!("SELECT {} AS won", ours(1, 2, 3)),
+            args![e.user_id, e.sealed_secret, e.now],
+        )?,
+    ];
+    let results = db.batch(batch).await.map_err(internal("enable totp"))?;
+    #[derive(Deserialize)]
+    struct Won {
+        won: i64,
+    }
+    let won = results
+        .last()
+        .expect("batch ends with a SELECT")
+        .results::<Won>()
+        .map_err(internal("read enable verdict"))?
+        .into_iter()
+        .next()
+        .is_some_and(|w| w.won == 1);
+    Ok(won)
+}
