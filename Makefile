@@ -1,0 +1,129 @@
+# edge-login: build, run and test the Rust Cloudflare Worker.
+#
+#   make tools     install the toolchain pieces (skipped when already at the right version)
+#   make build     build/index.js + wasm via worker-build (no-op when up to date)
+#   make dev       serve the Worker on http://127.0.0.1:$(PORT) with local D1/KV in $(STATE_DIR)
+#   make test      unit + integration tests (integration tests start their own `wrangler dev`)
+#   make lint      rustfmt + clippy (native and wasm32)
+#
+# Every variable below can be overridden: `make dev PORT=9000`, `make build WASM_OPT_BIN=...`.
+
+SHELL := bash
+# --norc: Debian's bash sources ~/.bashrc when stdin is a socket (as under wrangler's [build]
+# command, spawned by node), and /etc/bash.bashrc then trips over `set -u`.
+.SHELLFLAGS := --norc --noprofile -eu -o pipefail -c
+.DEFAULT_GOAL := build
+MAKEFLAGS += --no-builtin-rules --no-builtin-variables
+
+CARGO ?= cargo
+NPM ?= npm
+NPX ?= npx
+RUSTUP ?= rustup
+RUSTC ?= rustc
+
+PORT ?= 8787
+STATE_DIR ?= .wrangler/state
+WASM_TARGET ?= wasm32-unknown-unknown
+
+# Tool versions. worker-build is pinned here; the wasm-bindgen CLI must equal the `wasm-bindgen`
+# crate version in Cargo.lock exactly.
+WORKER_BUILD_VERSION ?= 0.8.7
+WASM_BINDGEN_VERSION ?= $(shell awk '$$1 == "name" && $$3 == "\"wasm-bindgen\"" { getline; gsub(/"/, "", $$3); print $$3; exit }' Cargo.lock)
+
+# Cargo binaries go to the default cargo root (persists between runs on a machine).
+CARGO_BIN_DIR ?= $(if $(CARGO_INSTALL_ROOT),$(CARGO_INSTALL_ROOT),$(if $(CARGO_HOME),$(CARGO_HOME),$(HOME)/.cargo))/bin
+WORKER_BUILD ?= $(CARGO_BIN_DIR)/worker-build
+# worker-build reads WASM_BINDGEN_BIN / ESBUILD_BIN / WASM_OPT_BIN and otherwise downloads the
+# binaries from GitHub (no network here), so we always hand it local ones.
+WASM_BINDGEN_BIN ?= $(CARGO_BIN_DIR)/wasm-bindgen
+# The native esbuild binary from the pinned npm package (falls back to the npm bin shim).
+ESBUILD_BIN ?= $(firstword $(wildcard $(CURDIR)/node_modules/@esbuild/*/bin/esbuild) $(CURDIR)/node_modules/.bin/esbuild)
+# wasm-opt is optional: without it the build passes --no-opt.
+WASM_OPT_BIN ?= $(shell command -v wasm-opt 2>/dev/null)
+
+NPM_STAMP := node_modules/.edge-login-npm-ci.stamp
+BUILD_OUT := build/index.js
+BUILD_INPUTS := $(shell find src \( -name '*.rs' -o -name '*.txt' \) -type f 2>/dev/null) Cargo.toml Cargo.lock
+
+# Commands started from a recipe that themselves run `make build` (wrangler's [build] command)
+# must see a fresh top-level make, not our MAKEFLAGS/jobserver.
+NO_MAKE_ENV := env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES
+
+.PHONY: all tools rust-tools node-tools build dev-vars schema dev test lint fmt clean distclean
+
+all: build
+
+## ---------------------------------------------------------------- tools
+
+tools: rust-tools node-tools
+
+rust-tools:
+	@if [[ ! -d "$$($(RUSTC) --print sysroot)/lib/rustlib/$(WASM_TARGET)" ]]; then \
+	  echo "tools: rustup target add $(WASM_TARGET)"; \
+	  $(RUSTUP) target add $(WASM_TARGET); \
+	fi
+	@[[ -n "$(WASM_BINDGEN_VERSION)" ]] || { echo "tools: no wasm-bindgen in Cargo.lock" >&2; exit 1; }
+	@if [[ "$$("$(WASM_BINDGEN_BIN)" --version 2>/dev/null || true)" != "wasm-bindgen $(WASM_BINDGEN_VERSION)" ]]; then \
+	  echo "tools: installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) (takes several minutes)"; \
+	  $(CARGO) install wasm-bindgen-cli --version "$(WASM_BINDGEN_VERSION)" --locked --force; \
+	fi
+	@if [[ "$$("$(WORKER_BUILD)" --version 2>/dev/null || true)" != "$(WORKER_BUILD_VERSION)" ]]; then \
+	  echo "tools: installing worker-build $(WORKER_BUILD_VERSION) (takes several minutes)"; \
+	  $(CARGO) install worker-build --version "$(WORKER_BUILD_VERSION)" --locked --force; \
+	fi
+
+node-tools: $(NPM_STAMP)
+
+# Reinstall node_modules (wrangler, esbuild) when the lockfile changes.
+$(NPM_STAMP): package-lock.json package.json
+	$(NPM) ci --no-audit --no-fund
+	@touch $@
+
+## ---------------------------------------------------------------- build
+
+build: $(BUILD_OUT)
+
+# The tools are order-only: they are checked (cheaply) but never force a rebuild, and npm ci
+# only runs here when node_modules was never installed (never under a running wrangler).
+$(BUILD_OUT): $(BUILD_INPUTS) | rust-tools $(NPM_STAMP)
+	WASM_BINDGEN_BIN="$(WASM_BINDGEN_BIN)" ESBUILD_BIN="$(ESBUILD_BIN)" \
+	  $(if $(WASM_OPT_BIN),WASM_OPT_BIN="$(WASM_OPT_BIN)") \
+	  "$(WORKER_BUILD)" --release $(if $(WASM_OPT_BIN),,--no-opt)
+	@touch $@
+
+## ---------------------------------------------------------------- local run
+
+dev-vars:
+	@scripts/gen-dev-vars.sh
+
+# Apply schema.sql to the local D1 database in $(STATE_DIR) (idempotent if the schema is).
+schema: $(NPM_STAMP)
+	$(NPX) wrangler d1 execute DB --local --file schema.sql --persist-to "$(STATE_DIR)"
+
+dev: tools build dev-vars schema
+	$(NO_MAKE_ENV) $(NPX) wrangler dev --ip 127.0.0.1 --port "$(PORT)" --persist-to "$(STATE_DIR)"
+
+## ---------------------------------------------------------------- checks
+
+# Integration tests (tests/*.rs) start `wrangler dev` per test app; its [build] command re-runs
+# `make build`, which is a no-op because `build` ran first.
+test: tools build dev-vars
+	$(NO_MAKE_ENV) $(CARGO) test --locked
+
+lint:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --locked --all-targets -- -D warnings
+	$(CARGO) clippy --locked --target $(WASM_TARGET) --lib -- -D warnings
+
+fmt:
+	$(CARGO) fmt
+
+## ---------------------------------------------------------------- cleanup
+
+clean:
+	rm -rf build target/test-state-template target/test-state-template.*
+	$(CARGO) clean
+
+# Also drop installed node_modules and the local dev state (D1/KV data).
+distclean: clean
+	rm -rf node_modules .wrangler
