@@ -1,0 +1,12 @@
+//! The API's story, told over HTTP to the real Worker under `wrangler dev`
+//! (real workerd, real local D1 and KV). Each test spawns its own Worker with fresh state.
+
+#[path = "../common/mod.rs"]
+mod common;
+mod support;
+
+mod bad_input;
+mod refresh_and_logout;
+mod register_and_login;
+mod tokens;
+mod two_factor;
