@@ -38,12 +38,19 @@ WORKER_BUILD ?= $(CARGO_BIN_DIR)/worker-build
 WASM_BINDGEN_BIN ?= $(CARGO_BIN_DIR)/wasm-bindgen
 # The native esbuild binary from the pinned npm package (falls back to the npm bin shim).
 ESBUILD_BIN ?= $(firstword $(wildcard $(CURDIR)/node_modules/@esbuild/*/bin/esbuild) $(CURDIR)/node_modules/.bin/esbuild)
-# wasm-opt is optional: without it the build passes --no-opt.
-WASM_OPT_BIN ?= $(shell command -v wasm-opt 2>/dev/null)
+# wasm-opt is optional: without it the build passes --no-opt. A wasm-opt on PATH is used only if
+# it is recent enough for current rustc output (Debian's binaryen 108 is not; worker-build 0.8.7
+# would download 132).
+WASM_OPT_MIN_VERSION ?= 116
+WASM_OPT_BIN ?= $(shell p="$$(command -v wasm-opt 2>/dev/null)" && v="$$("$$p" --version 2>/dev/null | grep -oE '[0-9]+' | head -n1)" && [[ "$${v:-0}" -ge $(WASM_OPT_MIN_VERSION) ]] && echo "$$p" || true)
+
+# No wrangler telemetry from dev/test runs (override with WRANGLER_SEND_METRICS=true).
+export WRANGLER_SEND_METRICS ?= false
 
 NPM_STAMP := node_modules/.edge-login-npm-ci.stamp
 BUILD_OUT := build/index.js
-BUILD_INPUTS := $(shell find src \( -name '*.rs' -o -name '*.txt' \) -type f 2>/dev/null) Cargo.toml Cargo.lock
+# Directories too: their mtime changes when a file is added, removed or renamed.
+BUILD_INPUTS := $(shell find src -type d -o \( -name '*.rs' -o -name '*.txt' \) -type f 2>/dev/null) Cargo.toml Cargo.lock
 
 # Commands started from a recipe that themselves run `make build` (wrangler's [build] command)
 # must see a fresh top-level make, not our MAKEFLAGS/jobserver.
@@ -96,7 +103,8 @@ $(BUILD_OUT): $(BUILD_INPUTS) | rust-tools $(NPM_STAMP)
 dev-vars:
 	@scripts/gen-dev-vars.sh
 
-# Apply schema.sql to the local D1 database in $(STATE_DIR) (idempotent if the schema is).
+# Apply schema.sql to the local D1 database in $(STATE_DIR). `make dev` re-applies it on every
+# start, so schema.sql must be idempotent (CREATE ... IF NOT EXISTS).
 schema: $(NPM_STAMP)
 	$(NPX) wrangler d1 execute DB --local --file schema.sql --persist-to "$(STATE_DIR)"
 
@@ -106,9 +114,15 @@ dev: tools build dev-vars schema
 ## ---------------------------------------------------------------- checks
 
 # Integration tests (tests/*.rs) start `wrangler dev` per test app; its [build] command re-runs
-# `make build`, which is a no-op because `build` ran first.
+# `make build`, which is a no-op because `build` ran first. The last line sums up every test
+# binary (cargo's own last "test result" line is the doc-tests', often "0 passed").
+TEST_LOG ?= target/test-output.log
+CARGO_TEST_ARGS ?=
+
 test: tools build dev-vars
-	$(NO_MAKE_ENV) $(CARGO) test --locked
+	@mkdir -p $(dir $(TEST_LOG))
+	$(NO_MAKE_ENV) $(CARGO) test --locked $(CARGO_TEST_ARGS) 2>&1 | tee $(TEST_LOG)
+	@awk '/^test result:/ { p += $$4; f += $$6 } END { printf "%d passed, %d failed\n", p, f }' $(TEST_LOG)
 
 lint:
 	$(CARGO) fmt --check

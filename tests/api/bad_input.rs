@@ -16,7 +16,11 @@ fn routing_errors_use_the_json_error_shape() {
     let wrong_method = app.get("/v1/login");
     assert_error(&wrong_method, 405, "method_not_allowed");
     assert_eq!(wrong_method.header("allow"), Some("POST"));
-    assert_error(&app.post_json("/v1/me", &json!({})), 405, "method_not_allowed");
+    assert_error(
+        &app.post_json("/v1/me", &json!({})),
+        405,
+        "method_not_allowed",
+    );
     assert_error(
         &app.request("DELETE", "/health", None, &[]),
         405,
@@ -37,7 +41,11 @@ fn malformed_bodies_are_400_and_oversized_ones_413() {
             let response = app.post_raw(route, body, "application/json");
             assert_error(&response, 400, "invalid_request");
         }
-        assert_error(&app.post_raw(route, "", "application/json"), 400, "invalid_request");
+        assert_error(
+            &app.post_raw(route, "", "application/json"),
+            400,
+            "invalid_request",
+        );
     }
 
     // Wrong types: numbers, nulls, objects where strings belong.
@@ -62,8 +70,11 @@ fn malformed_bodies_are_400_and_oversized_ones_413() {
 
     // Nothing above created the user.
     assert_eq!(
-        app.post_json("/v1/register", &json!({ "username": "pat", "password": PASSWORD }))
-            .status,
+        app.post_json(
+            "/v1/register",
+            &json!({ "username": "pat", "password": PASSWORD })
+        )
+        .status,
         201
     );
 }

@@ -15,7 +15,10 @@ fn a_new_user_registers_logs_in_and_sees_themselves() {
     );
     assert_eq!(registered.status, 201, "{}", registered.body);
     let body = registered.json();
-    assert_eq!(body["username"], "alice", "usernames are canonical lowercase");
+    assert_eq!(
+        body["username"], "alice",
+        "usernames are canonical lowercase"
+    );
     let user_id = body["user_id"].as_str().unwrap().to_owned();
 
     // Case and width do not matter when logging in.
@@ -70,7 +73,11 @@ fn registration_enforces_the_username_and_password_rules() {
     assert_error(&attempt("carol", "short pass"), 400, "weak_password");
     assert_error(&attempt("carol", &"x".repeat(129)), 400, "weak_password");
     assert_error(&attempt("carol", "PasswordPassword"), 400, "weak_password");
-    assert_error(&attempt("carol", "my name is Carol ok"), 400, "weak_password");
+    assert_error(
+        &attempt("carol", "my name is Carol ok"),
+        400,
+        "weak_password",
+    );
     assert_error(
         &app.post_json(
             "/v1/register",

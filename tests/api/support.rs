@@ -17,13 +17,23 @@ pub struct Tokens {
 
 impl Tokens {
     pub fn from(response: &TestResponse) -> Self {
-        assert_eq!(response.status, 200, "expected tokens, got: {}", response.body);
+        assert_eq!(
+            response.status, 200,
+            "expected tokens, got: {}",
+            response.body
+        );
         let body = response.json();
         assert_eq!(body["status"], "authenticated", "{body}");
         assert_eq!(body["token_type"], "Bearer");
         Self {
-            access: body["access_token"].as_str().expect("access_token").to_owned(),
-            refresh: body["refresh_token"].as_str().expect("refresh_token").to_owned(),
+            access: body["access_token"]
+                .as_str()
+                .expect("access_token")
+                .to_owned(),
+            refresh: body["refresh_token"]
+                .as_str()
+                .expect("refresh_token")
+                .to_owned(),
         }
     }
 }

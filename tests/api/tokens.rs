@@ -17,7 +17,11 @@ fn reencode(header: &Value, claims: &Value, signature: &str) -> String {
 
 fn assert_rejected(app: &TestApp, token: &str, what: &str) {
     let response = app.get_with_token("/v1/me", token);
-    assert_eq!(response.status, 401, "{what} was accepted: {}", response.body);
+    assert_eq!(
+        response.status, 401,
+        "{what} was accepted: {}",
+        response.body
+    );
     assert_eq!(response.json()["error"], "invalid_token", "{what}");
     assert_eq!(
         response.header("www-authenticate"),
@@ -50,10 +54,24 @@ fn access_tokens_verify_against_the_published_jwks() {
         .iter()
         .find(|k| k["kid"] == header["kid"])
         .expect("signing kid is published");
-    for claim in ["iss", "aud", "sub", "iat", "exp", "jti", "sid", "amr", "aal", "auth_time"] {
+    for claim in [
+        "iss",
+        "aud",
+        "sub",
+        "iat",
+        "exp",
+        "jti",
+        "sid",
+        "amr",
+        "aal",
+        "auth_time",
+    ] {
         assert!(claims.get(claim).is_some(), "missing claim {claim}");
     }
-    assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 900);
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        900
+    );
     assert_eq!(claims["aud"], "edge-login-clients");
 
     // Verify the signature the way a downstream API would: public key from the JWKS.
@@ -63,7 +81,9 @@ fn access_tokens_verify_against_the_published_jwks() {
     let signature =
         ed25519_compact::Signature::from_slice(&URL_SAFE_NO_PAD.decode(signature).unwrap())
             .unwrap();
-    public.verify(signed.as_bytes(), &signature).expect("valid EdDSA signature");
+    public
+        .verify(signed.as_bytes(), &signature)
+        .expect("valid EdDSA signature");
 }
 
 #[test]
@@ -77,7 +97,11 @@ fn forged_and_tampered_tokens_are_rejected() {
     // A changed claim under the original signature.
     let mut elevated = claims.clone();
     elevated["aal"] = json!("aal2");
-    assert_rejected(&app, &reencode(&header, &elevated, &signature), "altered claims");
+    assert_rejected(
+        &app,
+        &reencode(&header, &elevated, &signature),
+        "altered claims",
+    );
 
     // A flipped signature byte, a stripped signature.
     let mut sig = URL_SAFE_NO_PAD.decode(&signature).unwrap();

@@ -142,8 +142,7 @@ pub fn spawn_app() -> TestApp {
     let log = File::create(&log_path).expect("create wrangler log file");
     let log_err = log.try_clone().expect("clone log file handle");
 
-    let log_level =
-        std::env::var("TEST_WRANGLER_LOG_LEVEL").unwrap_or_else(|_| "info".to_string());
+    let log_level = std::env::var("TEST_WRANGLER_LOG_LEVEL").unwrap_or_else(|_| "info".to_string());
     let mut cmd = Command::new(&env.wrangler);
     cmd.current_dir(&env.repo)
         .arg("dev")
@@ -214,7 +213,10 @@ impl TestApp {
             "POST",
             path,
             Some(&body.to_string()),
-            &[("content-type", "application/json"), ("authorization", &auth)],
+            &[
+                ("content-type", "application/json"),
+                ("authorization", &auth),
+            ],
         )
     }
 
@@ -229,7 +231,10 @@ impl TestApp {
             "DELETE",
             path,
             Some(&body.to_string()),
-            &[("content-type", "application/json"), ("authorization", &auth)],
+            &[
+                ("content-type", "application/json"),
+                ("authorization", &auth),
+            ],
         )
     }
 
@@ -499,7 +504,10 @@ fn build_template(
         .arg(repo.join("schema.sql"))
         .arg("--persist-to")
         .arg(&staging);
-    quiet_wrangler_env(&mut cmd, &template_dir.with_extension(format!("logs-{pid}")));
+    quiet_wrangler_env(
+        &mut cmd,
+        &template_dir.with_extension(format!("logs-{pid}")),
+    );
     run_checked(&mut cmd, "wrangler d1 execute DB --local --file schema.sql")?;
 
     fs::write(staging.join(FINGERPRINT_FILE), fingerprint)
