@@ -13,7 +13,8 @@ CREATE TABLE IF NOT EXISTS users (
   created_at      INTEGER NOT NULL,
   totp_secret     TEXT,
   totp_enabled_at INTEGER,
-  totp_last_step  INTEGER NOT NULL DEFAULT 0
+  totp_last_step  INTEGER NOT NULL DEFAULT 0,
+  totp_last_used_by TEXT                         -- nonce of the request that spent that step
 );
 
 -- One row per login session (a refresh-token family). Only the SHA-256 of the current
@@ -60,3 +61,27 @@ CREATE TABLE IF NOT EXISTS recovery_codes (
   used_by   TEXT,
   PRIMARY KEY (user_id, code_hash)
 );
+
+-- Per-account attempt counters (policy in src/domain/throttle.rs). Keys are
+-- "pwd:<username>" (password attempts, whether or not the name exists) and
+-- "mfa:<user id>" (second-factor attempts, across all mfa_tokens). last_by is the
+-- nonce of the request that last changed the row, so a batch can tell its own
+-- effect from a concurrent one.
+CREATE TABLE IF NOT EXISTS throttle (
+  key          TEXT PRIMARY KEY,
+  failures     INTEGER NOT NULL DEFAULT 0,
+  locked_until INTEGER NOT NULL DEFAULT 0,
+  last_by      TEXT
+);
+
+-- Security events, shown to their user by GET /v1/events. Never holds a password,
+-- code, token or secret.
+CREATE TABLE IF NOT EXISTS security_events (
+  id      INTEGER PRIMARY KEY AUTOINCREMENT,
+  user_id TEXT NOT NULL,
+  kind    TEXT NOT NULL,
+  at      INTEGER NOT NULL,
+  ip      TEXT,
+  detail  TEXT
+);
+CREATE INDEX IF NOT EXISTS security_events_by_user ON security_events(user_id, id);

@@ -15,8 +15,19 @@ pub enum ApiError {
     InvalidMfaToken,
     InvalidGrant,
     InvalidToken,
+    /// The token is valid but too weak for this action (RFC 9470 step-up).
+    InsufficientAuthentication,
     AlreadyEnabled,
+    NotEnabled,
     EnrollmentExpired,
+    /// Per-account brute-force throttle.
+    TooManyAttempts {
+        retry_after: i64,
+    },
+    /// Per-client-IP rate limit.
+    RateLimited {
+        retry_after: i64,
+    },
     NotFound,
     MethodNotAllowed(&'static str),
     PayloadTooLarge,
@@ -32,12 +43,14 @@ impl ApiError {
             | Self::InvalidCode { .. }
             | Self::InvalidMfaToken
             | Self::InvalidGrant
-            | Self::InvalidToken => 401,
+            | Self::InvalidToken
+            | Self::InsufficientAuthentication => 401,
             Self::NotFound => 404,
             Self::MethodNotAllowed(_) => 405,
-            Self::UsernameTaken | Self::AlreadyEnabled => 409,
+            Self::UsernameTaken | Self::AlreadyEnabled | Self::NotEnabled => 409,
             Self::EnrollmentExpired => 410,
             Self::PayloadTooLarge => 413,
+            Self::TooManyAttempts { .. } | Self::RateLimited { .. } => 429,
             Self::Internal(_) => 500,
         }
     }
@@ -53,7 +66,11 @@ impl ApiError {
             Self::InvalidMfaToken => "invalid_mfa_token",
             Self::InvalidGrant => "invalid_grant",
             Self::InvalidToken => "invalid_token",
+            Self::InsufficientAuthentication => "insufficient_user_authentication",
             Self::AlreadyEnabled => "already_enabled",
+            Self::NotEnabled => "not_enabled",
+            Self::TooManyAttempts { .. } => "too_many_attempts",
+            Self::RateLimited { .. } => "rate_limited",
             Self::EnrollmentExpired => "enrollment_expired",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed(_) => "method_not_allowed",
@@ -74,7 +91,17 @@ impl ApiError {
             }
             Self::InvalidGrant => "the refresh token is invalid, expired or revoked".into(),
             Self::InvalidToken => "a valid access token is required".into(),
+            Self::InsufficientAuthentication => {
+                "this action needs a session that used a second factor (aal2); log in again".into()
+            }
             Self::AlreadyEnabled => "two-factor authentication is already enabled".into(),
+            Self::NotEnabled => "two-factor authentication is not enabled".into(),
+            Self::TooManyAttempts { retry_after } => {
+                format!("too many failed attempts; try again in {retry_after} seconds")
+            }
+            Self::RateLimited { retry_after } => {
+                format!("too many requests from this address; try again in {retry_after} seconds")
+            }
             Self::EnrollmentExpired => {
                 "no pending enrolment (it may have expired); start again".into()
             }
@@ -87,11 +114,14 @@ impl ApiError {
 
     pub fn body(&self) -> Value {
         let mut body = json!({ "error": self.code(), "message": self.message() });
-        if let Self::InvalidCode {
-            attempts_remaining: Some(n),
-        } = self
-        {
-            body["attempts_remaining"] = json!(n);
+        match self {
+            Self::InvalidCode {
+                attempts_remaining: Some(n),
+            } => body["attempts_remaining"] = json!(n),
+            Self::TooManyAttempts { retry_after } | Self::RateLimited { retry_after } => {
+                body["retry_after"] = json!(retry_after)
+            }
+            _ => {}
         }
         body
     }
@@ -103,7 +133,14 @@ impl ApiError {
                 "WWW-Authenticate",
                 r#"Bearer error="invalid_token""#.to_owned(),
             )],
+            Self::InsufficientAuthentication => vec![(
+                "WWW-Authenticate",
+                r#"Bearer error="insufficient_user_authentication", acr_values="aal2""#.to_owned(),
+            )],
             Self::MethodNotAllowed(allow) => vec![("Allow", (*allow).to_owned())],
+            Self::TooManyAttempts { retry_after } | Self::RateLimited { retry_after } => {
+                vec![("Retry-After", retry_after.to_string())]
+            }
             _ => vec![],
         }
     }
@@ -127,6 +164,14 @@ mod tests {
         };
         assert_eq!(e.body()["attempts_remaining"], 3);
         assert_eq!(e.status(), 401);
+    }
+
+    #[test]
+    fn throttling_says_when_to_come_back() {
+        let e = ApiError::TooManyAttempts { retry_after: 30 };
+        assert_eq!(e.status(), 429);
+        assert_eq!(e.body()["retry_after"], 30);
+        assert_eq!(e.headers(), vec![("Retry-After", "30".to_owned())]);
     }
 
     #[test]

@@ -2,6 +2,8 @@
 
 pub mod config;
 pub mod email;
+pub mod events;
+pub mod factor;
 pub mod keys;
 pub mod opaque;
 pub mod password;
@@ -9,6 +11,7 @@ pub mod random;
 pub mod recovery;
 pub mod secret_box;
 pub mod session;
+pub mod throttle;
 pub mod tokens;
 pub mod totp;
 pub mod username;

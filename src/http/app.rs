@@ -1,13 +1,15 @@
-//! Per-request access to configuration, bindings and the clock.
+//! Per-request access to configuration, bindings, the clock and the caller's address.
 
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
 
-use worker::kv::KvStore;
-use worker::{Context, D1Database, Date, Env};
+use worker::{Context, Date, Env};
 
 use crate::domain::config::Config;
+use crate::domain::events::{EventKind, SecurityEvent};
+use crate::domain::throttle::retry_after;
 use crate::error::ApiError;
+use crate::store::{self, Db, Kv, Timings};
 
 thread_local! {
     // Parsed once per isolate: key derivation and AES key schedules are not free, and
@@ -15,19 +17,45 @@ thread_local! {
     static CONFIG: OnceCell<Rc<Config>> = const { OnceCell::new() };
 }
 
+/// Per-IP limits, one Workers Rate Limiting binding each (see wrangler.toml).
+#[derive(Clone, Copy)]
+pub enum Limit {
+    Register,
+    Login,
+    SecondFactor,
+}
+
+impl Limit {
+    fn binding(self) -> &'static str {
+        match self {
+            Limit::Register => "REGISTER_LIMITER",
+            Limit::Login => "LOGIN_LIMITER",
+            Limit::SecondFactor => "MFA_LIMITER",
+        }
+    }
+}
+
 pub struct App {
     pub env: Env,
     ctx: Context,
     /// Unix seconds from the Worker clock (never `SystemTime`, which panics on wasm32).
     pub now: i64,
+    /// `CF-Connecting-IP`, set by Cloudflare's edge. X-Forwarded-For is client-controlled
+    /// and never consulted.
+    pub ip: Option<String>,
+    pub timings: Rc<Timings>,
+    events: RefCell<Vec<SecurityEvent>>,
 }
 
 impl App {
-    pub fn new(env: Env, ctx: Context) -> Self {
+    pub fn new(env: Env, ctx: Context, ip: Option<String>) -> Self {
         Self {
             env,
             ctx,
             now: (Date::now().as_millis() / 1000) as i64,
+            ip,
+            timings: Rc::new(Timings::default()),
+            events: RefCell::new(Vec::new()),
         }
     }
 
@@ -48,16 +76,65 @@ impl App {
         Ok(loaded)
     }
 
-    pub fn db(&self) -> Result<D1Database, ApiError> {
-        self.env
-            .d1("DB")
-            .map_err(|e| ApiError::Internal(format!("binding DB: {e}")))
+    pub fn db(&self) -> Result<Db, ApiError> {
+        db_from(&self.env, self.timings.clone())
     }
 
-    pub fn kv(&self) -> Result<KvStore, ApiError> {
-        self.env
+    pub fn kv(&self) -> Result<Kv, ApiError> {
+        let kv = self
+            .env
             .kv("CHALLENGES")
-            .map_err(|e| ApiError::Internal(format!("binding CHALLENGES: {e}")))
+            .map_err(|e| ApiError::Internal(format!("binding CHALLENGES: {e}")))?;
+        Ok(Kv::new(kv, self.timings.clone()))
+    }
+
+    /// Whether `Server-Timing` is reported (a dev-only var).
+    pub fn server_timing(&self) -> bool {
+        self.env
+            .var("SERVER_TIMING")
+            .is_ok_and(|v| v.to_string() == "1")
+    }
+
+    /// Applies the per-IP limit for `limit`. Requests without a client address (local
+    /// tools) share one bucket.
+    pub async fn rate_limit(&self, limit: Limit) -> Result<(), ApiError> {
+        let Ok(limiter) = self.env.rate_limiter(limit.binding()) else {
+            // Not configured (for example a deployment that opted out): no limit.
+            return Ok(());
+        };
+        let key = self.ip.clone().unwrap_or_else(|| "unknown".into());
+        let outcome = limiter
+            .limit(key)
+            .await
+            .map_err(|e| ApiError::Internal(format!("rate limiter: {e}")))?;
+        if outcome.success {
+            Ok(())
+        } else {
+            // The binding's period is 60 s and it does not say when the window ends.
+            Err(ApiError::RateLimited { retry_after: 60 })
+        }
+    }
+
+    pub fn throttled(&self, locked_until: i64) -> ApiError {
+        ApiError::TooManyAttempts {
+            retry_after: retry_after(locked_until, self.now),
+        }
+    }
+
+    /// Queues a security event; all are stored in one batch after the response.
+    pub fn event(&self, kind: EventKind, user_id: &str) {
+        self.events.borrow_mut().push(SecurityEvent::new(
+            kind,
+            user_id,
+            self.now,
+            self.ip.as_deref(),
+        ));
+    }
+
+    pub fn event_with(&self, kind: EventKind, user_id: &str, detail: String) {
+        self.events.borrow_mut().push(
+            SecurityEvent::new(kind, user_id, self.now, self.ip.as_deref()).with_detail(detail),
+        );
     }
 
     /// Runs `work` after the response is sent: cleanup that the client need not wait for.
@@ -76,4 +153,30 @@ impl App {
             }
         });
     }
+
+    /// Stores the queued security events off the response path.
+    pub fn flush_events(&self) {
+        let events = std::mem::take(&mut *self.events.borrow_mut());
+        if events.is_empty() {
+            return;
+        }
+        self.after_response("security events", move |env| async move {
+            let db = db_from(&env, Rc::new(Timings::default()))?;
+            store::events::record(&db, &events).await
+        });
+    }
+}
+
+pub fn db_from(env: &Env, timings: Rc<Timings>) -> Result<Db, ApiError> {
+    let d1 = env
+        .d1("DB")
+        .map_err(|e| ApiError::Internal(format!("binding DB: {e}")))?;
+    Ok(Db::new(d1, timings))
+}
+
+pub fn kv_from(env: &Env) -> Result<Kv, ApiError> {
+    let kv = env
+        .kv("CHALLENGES")
+        .map_err(|e| ApiError::Internal(format!("binding CHALLENGES: {e}")))?;
+    Ok(Kv::new(kv, Rc::new(Timings::default())))
 }

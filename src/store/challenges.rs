@@ -3,9 +3,8 @@
 //! exact about them (single use, attempt counts) is decided in D1.
 
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
-use worker::kv::KvStore;
 
-use super::internal;
+use super::{internal, started, Kv};
 use crate::error::ApiError;
 
 /// The password step is done; the second factor is pending. Carries what login/mfa
@@ -29,6 +28,22 @@ pub struct Enrollment {
     pub expires_at: i64,
 }
 
+pub trait Challenge: Serialize + DeserializeOwned {
+    fn expires_at(&self) -> i64;
+}
+
+impl Challenge for MfaChallenge {
+    fn expires_at(&self) -> i64 {
+        self.expires_at
+    }
+}
+
+impl Challenge for Enrollment {
+    fn expires_at(&self) -> i64 {
+        self.expires_at
+    }
+}
+
 pub fn mfa_key(token_hash: &str) -> String {
     format!("mfa:{token_hash}")
 }
@@ -37,47 +52,38 @@ pub fn enrollment_key(user_id: &str) -> String {
     format!("enroll:{user_id}")
 }
 
-pub async fn put<T: Serialize>(
-    kv: &KvStore,
-    key: &str,
-    value: &T,
-    ttl: i64,
-) -> Result<(), ApiError> {
-    let json = serde_json::to_string(value).map_err(internal("encode challenge"))?;
-    kv.put(key, json)
-        .map_err(internal("kv put"))?
-        .expiration_ttl(ttl.max(60) as u64)
-        .execute()
-        .await
-        .map_err(internal("kv put"))
-}
-
-/// Reads a challenge, treating one past its own deadline as absent (KV expiry is lazy).
-pub async fn get<T: DeserializeOwned + Expiring>(
-    kv: &KvStore,
-    key: &str,
-    now: i64,
-) -> Result<Option<T>, ApiError> {
-    let value: Option<T> = kv.get(key).json().await.map_err(internal("kv get"))?;
-    Ok(value.filter(|v| v.expires_at() > now))
-}
-
-pub async fn delete(kv: &KvStore, key: &str) -> Result<(), ApiError> {
-    kv.delete(key).await.map_err(internal("kv delete"))
-}
-
-pub trait Expiring {
-    fn expires_at(&self) -> i64;
-}
-
-impl Expiring for MfaChallenge {
-    fn expires_at(&self) -> i64 {
-        self.expires_at
+impl Kv {
+    pub async fn put<T: Challenge>(&self, key: &str, value: &T, ttl: i64) -> Result<(), ApiError> {
+        let json = serde_json::to_string(value).map_err(internal("encode challenge"))?;
+        let t = started();
+        let result = async {
+            self.inner
+                .put(key, json)
+                .map_err(internal("kv put"))?
+                // KV refuses TTLs under 60 s.
+                .expiration_ttl(ttl.max(60) as u64)
+                .execute()
+                .await
+                .map_err(internal("kv put"))
+        }
+        .await;
+        self.timings.record("kv", "put", t);
+        result
     }
-}
 
-impl Expiring for Enrollment {
-    fn expires_at(&self) -> i64 {
-        self.expires_at
+    /// Reads a challenge, treating one past its own deadline as absent (KV expiry is lazy).
+    pub async fn get<T: Challenge>(&self, key: &str, now: i64) -> Result<Option<T>, ApiError> {
+        let t = started();
+        let value: Result<Option<T>, ApiError> =
+            self.inner.get(key).json().await.map_err(internal("kv get"));
+        self.timings.record("kv", "get", t);
+        Ok(value?.filter(|v| v.expires_at() > now))
+    }
+
+    pub async fn delete(&self, key: &str) -> Result<(), ApiError> {
+        let t = started();
+        let result = self.inner.delete(key).await.map_err(internal("kv delete"));
+        self.timings.record("kv", "delete", t);
+        result
     }
 }

@@ -1,15 +1,17 @@
 //! Spending an mfa_token: the single D1 batch that decides a second-factor attempt.
 //!
-//! Everything that must be exact happens inside one transaction: the attempt counter,
-//! single use of the token, single use of the TOTP step (or recovery code), and the
-//! creation of the session. Parallel requests serialise on D1, so of twenty racing
-//! requests with one valid code exactly one gets a session.
+//! Everything that must be exact happens inside one transaction: the token's attempt
+//! counter, the account's second-factor throttle, single use of the token, single use
+//! of the TOTP step (or recovery code), and the creation of the session. Parallel
+//! requests serialise on D1, so of twenty racing requests with one valid code exactly
+//! one gets a session.
 
 use serde::Deserialize;
-use worker::D1Database;
 
+use super::factor::{accept_statement, accepted, count_failure_statement, reset_statement};
 use super::sessions::{insert_statement, NewSession};
-use super::{args, internal, statement};
+use super::{args, rows, Db};
+use crate::domain::factor::Evidence;
 use crate::domain::session::MAX_CODE_ATTEMPTS;
 use crate::error::ApiError;
 
@@ -17,18 +19,10 @@ pub struct Attempt<'a> {
     pub token_hash: &'a str,
     pub user_id: &'a str,
     pub token_expires_at: i64,
+    pub totp_enabled_at: i64,
+    /// The account's second-factor throttle key.
+    pub throttle_key: &'a str,
     pub now: i64,
-}
-
-pub enum Proof<'a> {
-    /// `step` is the time step the code matched, or `None` for a code that matched no step.
-    Totp {
-        step: Option<u64>,
-        enabled_at: i64,
-    },
-    RecoveryCode {
-        code_hash: &'a str,
-    },
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -36,121 +30,123 @@ pub enum Outcome {
     Accepted,
     WrongCode {
         attempts_remaining: i64,
+        account_failures: i64,
     },
     /// Unknown to D1, expired, used up by wrong codes, or already spent.
     TokenDead,
+    /// The account has failed too often lately.
+    Throttled {
+        locked_until: i64,
+    },
 }
 
 pub async fn spend(
-    db: &D1Database,
-    attempt: &Attempt<'_>,
-    proof: &Proof<'_>,
+    db: &Db,
+    a: &Attempt<'_>,
+    evidence: &Evidence,
     session: &NewSession<'_>,
 ) -> Result<Outcome, ApiError> {
-    let Attempt {
-        token_hash,
-        user_id,
-        token_expires_at,
-        now,
-    } = *attempt;
     let sid = session.id;
-    let mut batch = vec![statement(
-        db,
-        "INSERT INTO mfa_attempts (token_hash, user_id, failures, expires_at) VALUES (?1, ?2, 0, ?3) \
-         ON CONFLICT(token_hash) DO NOTHING",
-        args![token_hash, user_id, token_expires_at],
+    let mut batch = vec![db.statement(
+        "INSERT INTO mfa_attempts (token_hash, user_id, failures, expires_at) \
+         VALUES (?1, ?2, 0, ?3) ON CONFLICT(token_hash) DO NOTHING",
+        args![a.token_hash, a.user_id, a.token_expires_at],
     )?];
 
-    match *proof {
-        Proof::Totp {
-            step: Some(step),
-            enabled_at,
-        } => {
-            let step = step as i64;
-            // Consume the token only for a step later than the last accepted one,
-            // then record the step: the same code can never be accepted twice.
-            batch.push(statement(
-                db,
-                "UPDATE mfa_attempts SET consumed_by = ?3 WHERE token_hash = ?1 \
-                 AND consumed_by IS NULL AND failures < ?6 AND expires_at > ?7 \
-                 AND EXISTS (SELECT 1 FROM users WHERE id = ?2 AND totp_enabled_at = ?4 \
-                 AND totp_last_step < ?5)",
-                args![
-                    token_hash,
-                    user_id,
-                    sid,
-                    enabled_at,
-                    step,
-                    MAX_CODE_ATTEMPTS,
-                    now
-                ],
-            )?);
-            batch.push(statement(
-                db,
-                "UPDATE users SET totp_last_step = ?3 WHERE id = ?2 AND EXISTS \
-                 (SELECT 1 FROM mfa_attempts WHERE token_hash = ?1 AND consumed_by = ?4)",
-                args![token_hash, user_id, step, sid],
-            )?);
-        }
-        Proof::Totp { step: None, .. } => {}
-        Proof::RecoveryCode { code_hash } => {
-            batch.push(statement(
-                db,
-                "UPDATE recovery_codes SET used_at = ?6, used_by = ?4 \
-                 WHERE user_id = ?2 AND code_hash = ?3 AND used_at IS NULL AND EXISTS \
-                 (SELECT 1 FROM mfa_attempts WHERE token_hash = ?1 AND consumed_by IS NULL \
-                 AND failures < ?5 AND expires_at > ?6)",
-                args![token_hash, user_id, code_hash, sid, MAX_CODE_ATTEMPTS, now],
-            )?);
-            batch.push(statement(
-                db,
-                "UPDATE mfa_attempts SET consumed_by = ?3 WHERE token_hash = ?1 AND consumed_by IS NULL \
-                 AND EXISTS (SELECT 1 FROM recovery_codes WHERE user_id = ?2 AND used_by = ?3)",
-                args![token_hash, user_id, sid],
-            )?);
-        }
+    // The token must be live, and for TOTP the factor must be the one enrolled when
+    // the password step ran (not one disabled and re-enrolled since).
+    let live = format!(
+        "EXISTS (SELECT 1 FROM mfa_attempts WHERE token_hash = ?6 AND consumed_by IS NULL \
+         AND failures < {MAX_CODE_ATTEMPTS} AND expires_at > ?5) \
+         AND EXISTS (SELECT 1 FROM users WHERE id = ?1 AND totp_enabled_at = ?7)"
+    );
+    if let Some(accept) = accept_statement(
+        db,
+        evidence,
+        a.user_id,
+        a.throttle_key,
+        sid,
+        a.now,
+        &live,
+        args![a.token_hash, a.totp_enabled_at],
+    )? {
+        batch.push(accept);
     }
+    batch.push(db.statement(
+        &format!(
+            "UPDATE mfa_attempts SET consumed_by = ?2 WHERE token_hash = ?1 \
+             AND consumed_by IS NULL AND {}",
+            accepted(evidence, 3, 2)
+        ),
+        args![a.token_hash, sid, a.user_id],
+    )?);
     let won = "EXISTS (SELECT 1 FROM mfa_attempts WHERE token_hash = ?7 AND consumed_by = ?1)";
     batch.push(insert_statement(
         db,
         session,
-        Some((won, args![token_hash])),
+        Some((won, args![a.token_hash])),
     )?);
-    // Count a failure only while the token is live, and mark who counted it so the
-    // response can tell "wrong code" from "dead token".
-    batch.push(statement(
-        db,
-        "UPDATE mfa_attempts SET failures = failures + 1, last_failure_by = ?2 \
-         WHERE token_hash = ?1 AND consumed_by IS NULL AND failures < ?3 AND expires_at > ?4",
-        args![token_hash, sid, MAX_CODE_ATTEMPTS, now],
+    // A failure counts against the token (5 and it is dead) and the account (delays),
+    // only while the token is live and the account not locked.
+    batch.push(db.statement(
+        &format!(
+            "UPDATE mfa_attempts SET failures = failures + 1, last_failure_by = ?2 \
+             WHERE token_hash = ?1 AND consumed_by IS NULL AND failures < {MAX_CODE_ATTEMPTS} \
+             AND expires_at > ?3 AND {}",
+            super::factor::unlocked(4, 3)
+        ),
+        args![a.token_hash, sid, a.now, a.throttle_key],
     )?);
-    batch.push(statement(
+    batch.push(count_failure_statement(
         db,
-        "SELECT (consumed_by IS ?2) AS won, (last_failure_by IS ?2) AS counted, failures \
-         FROM mfa_attempts WHERE token_hash = ?1",
-        args![token_hash, sid],
+        a.throttle_key,
+        sid,
+        a.now,
+        "EXISTS (SELECT 1 FROM mfa_attempts WHERE token_hash = ?4 AND last_failure_by = ?2)",
+        args![a.token_hash],
+    )?);
+    batch.push(reset_statement(
+        db,
+        a.throttle_key,
+        sid,
+        "EXISTS (SELECT 1 FROM mfa_attempts WHERE token_hash = ?3 AND consumed_by = ?2)",
+        args![a.token_hash],
+    )?);
+    batch.push(db.statement(
+        &format!(
+            "SELECT (consumed_by IS ?2) AS won, (last_failure_by IS ?2) AS counted, failures, \
+             (consumed_by IS NULL AND failures < {MAX_CODE_ATTEMPTS} AND expires_at > ?3) AS live, \
+             COALESCE((SELECT locked_until FROM throttle WHERE key = ?4), 0) AS locked_until, \
+             COALESCE((SELECT failures FROM throttle WHERE key = ?4), 0) AS account_failures \
+             FROM mfa_attempts WHERE token_hash = ?1"
+        ),
+        args![a.token_hash, sid, a.now, a.throttle_key],
     )?);
 
-    let results = db.batch(batch).await.map_err(internal("spend mfa token"))?;
+    let results = db.batch("mfa.spend", batch).await?;
     #[derive(Deserialize)]
     struct Verdict {
         won: i64,
         counted: i64,
         failures: i64,
+        live: i64,
+        locked_until: i64,
+        account_failures: i64,
     }
-    let verdict = results
-        .last()
-        .expect("batch has a final SELECT")
-        .results::<Verdict>()
-        .map_err(internal("read mfa verdict"))?
+    let v = rows::<Verdict>(results.last().expect("verdict"), "mfa verdict")?
         .into_iter()
         .next()
         .ok_or_else(|| ApiError::Internal("mfa attempt row missing".into()))?;
-    Ok(if verdict.won == 1 {
+    Ok(if v.won == 1 {
         Outcome::Accepted
-    } else if verdict.counted == 1 {
+    } else if v.counted == 1 {
         Outcome::WrongCode {
-            attempts_remaining: (MAX_CODE_ATTEMPTS - verdict.failures).max(0),
+            attempts_remaining: (MAX_CODE_ATTEMPTS - v.failures).max(0),
+            account_failures: v.account_failures,
+        }
+    } else if v.live == 1 && v.locked_until > a.now {
+        Outcome::Throttled {
+            locked_until: v.locked_until,
         }
     } else {
         Outcome::TokenDead
@@ -158,14 +154,11 @@ pub async fn spend(
 }
 
 /// Housekeeping off the response path: attempt rows are only needed while their token lives.
-pub async fn purge_expired(db: &D1Database, now: i64) -> Result<(), ApiError> {
-    statement(
-        db,
+pub async fn purge_expired(db: &Db, now: i64) -> Result<(), ApiError> {
+    let stmt = db.statement(
         "DELETE FROM mfa_attempts WHERE expires_at < ?1",
         args![now - 60],
-    )?
-    .run()
-    .await
-    .map_err(internal("purge mfa attempts"))?;
+    )?;
+    db.run("mfa.purge", stmt).await?;
     Ok(())
 }

@@ -1,13 +1,23 @@
 //! Storage adapters: D1 (the exact, durable state) and KV (short-lived challenges).
-//! Every function here is one round trip: a single statement or a single batch.
+//!
+//! Every public function is one round trip: a single statement or a single batch. Each
+//! round trip is timed so the Worker can report them in `Server-Timing`.
 
 pub mod challenges;
+pub mod events;
+pub mod factor;
 pub mod mfa;
 pub mod sessions;
+pub mod throttle;
 pub mod users;
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;
-use worker::{D1Database, D1PreparedStatement};
+use worker::kv::KvStore;
+use worker::{D1Database, D1PreparedStatement, D1Result, Date};
 
 use crate::error::ApiError;
 
@@ -53,21 +63,133 @@ fn js(arg: &Arg<'_>) -> JsValue {
     }
 }
 
-pub fn statement(
-    db: &D1Database,
-    sql: &str,
-    args: &[Arg<'_>],
-) -> Result<D1PreparedStatement, ApiError> {
-    let values: Vec<JsValue> = args.iter().map(js).collect();
-    db.prepare(sql).bind(&values).map_err(internal("bind"))
+macro_rules! args {
+    ($($x:expr),* $(,)?) => { &[$($crate::store::Arg::from($x)),*] };
 }
+pub(crate) use args;
 
 /// Maps a storage failure to an internal error, keeping the detail for the log.
 pub fn internal<E: std::fmt::Display>(what: &'static str) -> impl Fn(E) -> ApiError {
     move |e| ApiError::Internal(format!("{what}: {e}"))
 }
 
-macro_rules! args {
-    ($($x:expr),* $(,)?) => { &[$($crate::store::Arg::from($x)),*] };
+/// Storage round trips of one request: (kind, label, milliseconds).
+#[derive(Default)]
+pub struct Timings(RefCell<Vec<(&'static str, &'static str, f64)>>);
+
+impl Timings {
+    fn record(&self, kind: &'static str, label: &'static str, started: f64) {
+        self.0
+            .borrow_mut()
+            .push((kind, label, Date::now().as_millis() as f64 - started));
+    }
+
+    /// `d1;desc="users.by_name";dur=1.0, kv;desc="get";dur=0.0`
+    pub fn server_timing(&self) -> String {
+        self.0
+            .borrow()
+            .iter()
+            .map(|(kind, label, ms)| format!("{kind};desc=\"{label}\";dur={ms:.1}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
-pub(crate) use args;
+
+fn started() -> f64 {
+    Date::now().as_millis() as f64
+}
+
+/// The D1 binding plus this request's timings.
+pub struct Db {
+    inner: D1Database,
+    timings: Rc<Timings>,
+}
+
+impl Db {
+    pub fn new(inner: D1Database, timings: Rc<Timings>) -> Self {
+        Self { inner, timings }
+    }
+
+    pub fn statement(&self, sql: &str, args: &[Arg<'_>]) -> Result<D1PreparedStatement, ApiError> {
+        let values: Vec<JsValue> = args.iter().map(js).collect();
+        self.inner
+            .prepare(sql)
+            .bind(&values)
+            .map_err(internal("bind"))
+    }
+
+    pub async fn first<T: DeserializeOwned>(
+        &self,
+        label: &'static str,
+        statement: D1PreparedStatement,
+    ) -> Result<Option<T>, ApiError> {
+        let t = started();
+        let row = statement.first(None).await.map_err(internal(label));
+        self.timings.record("d1", label, t);
+        row
+    }
+
+    pub async fn all<T: DeserializeOwned>(
+        &self,
+        label: &'static str,
+        statement: D1PreparedStatement,
+    ) -> Result<Vec<T>, ApiError> {
+        let t = started();
+        let result = statement.all().await.map_err(internal(label));
+        self.timings.record("d1", label, t);
+        result?.results().map_err(internal(label))
+    }
+
+    pub async fn run(
+        &self,
+        label: &'static str,
+        statement: D1PreparedStatement,
+    ) -> Result<D1Result, ApiError> {
+        let t = started();
+        let result = statement.run().await.map_err(internal(label));
+        self.timings.record("d1", label, t);
+        result
+    }
+
+    /// One round trip, one transaction.
+    pub async fn batch(
+        &self,
+        label: &'static str,
+        statements: Vec<D1PreparedStatement>,
+    ) -> Result<Vec<D1Result>, ApiError> {
+        let t = started();
+        let result = self.inner.batch(statements).await.map_err(internal(label));
+        self.timings.record("d1", label, t);
+        result
+    }
+}
+
+/// Rows of a batch member, decoded.
+pub fn rows<T: DeserializeOwned>(
+    result: &D1Result,
+    what: &'static str,
+) -> Result<Vec<T>, ApiError> {
+    result.results().map_err(internal(what))
+}
+
+/// Rows changed by a batch member.
+pub fn changes(result: &D1Result) -> usize {
+    result
+        .meta()
+        .ok()
+        .flatten()
+        .and_then(|m| m.changes)
+        .unwrap_or(0)
+}
+
+/// The KV binding plus this request's timings.
+pub struct Kv {
+    inner: KvStore,
+    timings: Rc<Timings>,
+}
+
+impl Kv {
+    pub fn new(inner: KvStore, timings: Rc<Timings>) -> Self {
+        Self { inner, timings }
+    }
+}

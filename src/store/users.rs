@@ -1,9 +1,9 @@
 //! The `users` table.
 
 use serde::Deserialize;
-use worker::D1Database;
 
-use super::{args, internal, statement};
+use super::sessions::NewSession;
+use super::{args, internal, rows, Db};
 use crate::error::ApiError;
 
 /// Everything the login step needs, in one SELECT.
@@ -23,22 +23,14 @@ impl UserRow {
     }
 }
 
-const COLUMNS: &str = "id, username, email, password_hash, totp_secret, totp_enabled_at";
+pub const USER_COLUMNS: &str = "id, username, email, password_hash, totp_secret, totp_enabled_at";
 
-pub async fn by_username(db: &D1Database, username: &str) -> Result<Option<UserRow>, ApiError> {
-    let sql = format!("SELECT {COLUMNS} FROM users WHERE username = ?1");
-    statement(db, &sql, args![username])?
-        .first(None)
-        .await
-        .map_err(internal("select user by name"))
-}
-
-pub async fn by_id(db: &D1Database, id: &str) -> Result<Option<UserRow>, ApiError> {
-    let sql = format!("SELECT {COLUMNS} FROM users WHERE id = ?1");
-    statement(db, &sql, args![id])?
-        .first(None)
-        .await
-        .map_err(internal("select user by id"))
+pub async fn by_id(db: &Db, id: &str) -> Result<Option<UserRow>, ApiError> {
+    let stmt = db.statement(
+        &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"),
+        args![id],
+    )?;
+    db.first("users.by_id", stmt).await
 }
 
 pub struct NewUser<'a> {
@@ -51,14 +43,13 @@ pub struct NewUser<'a> {
 
 /// Inserts the user; `false` when the username is taken (decided by the UNIQUE index,
 /// so two simultaneous registrations cannot both win).
-pub async fn insert(db: &D1Database, user: &NewUser<'_>) -> Result<bool, ApiError> {
+pub async fn insert(db: &Db, user: &NewUser<'_>) -> Result<bool, ApiError> {
     #[derive(Deserialize)]
     struct Inserted {
         #[allow(dead_code)]
         id: String,
     }
-    let row: Option<Inserted> = statement(
-        db,
+    let stmt = db.statement(
         "INSERT INTO users (id, username, email, password_hash, created_at) \
          VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(username) DO NOTHING RETURNING id",
         args![
@@ -68,28 +59,33 @@ pub async fn insert(db: &D1Database, user: &NewUser<'_>) -> Result<bool, ApiErro
             user.password_hash,
             user.now
         ],
-    )?
-    .first(None)
-    .await
-    .map_err(internal("insert user"))?;
+    )?;
+    let row: Option<Inserted> = db.first("users.insert", stmt).await?;
     Ok(row.is_some())
 }
 
-/// Replaces a stored hash whose parameters are out of date (after a correct password).
-pub async fn update_password_hash(
-    db: &D1Database,
+/// A sealed value replaced only if it is still what the caller read, so a concurrent
+/// change is never overwritten with stale data.
+pub async fn replace_password_hash(
+    db: &Db,
     id: &str,
     old: &str,
     new: &str,
 ) -> Result<(), ApiError> {
-    statement(
-        db,
+    let stmt = db.statement(
         "UPDATE users SET password_hash = ?3 WHERE id = ?1 AND password_hash = ?2",
         args![id, old, new],
-    )?
-    .run()
-    .await
-    .map_err(internal("rehash password"))?;
+    )?;
+    db.run("users.rehash", stmt).await?;
+    Ok(())
+}
+
+pub async fn replace_totp_secret(db: &Db, id: &str, old: &str, new: &str) -> Result<(), ApiError> {
+    let stmt = db.statement(
+        "UPDATE users SET totp_secret = ?3 WHERE id = ?1 AND totp_secret = ?2",
+        args![id, old, new],
+    )?;
+    db.run("users.reseal_totp", stmt).await?;
     Ok(())
 }
 
@@ -107,9 +103,9 @@ pub struct EnableTotp<'a> {
 /// statement after the first is guarded on the first having taken effect, so a second
 /// confirm racing this one changes nothing. Returns whether this call enabled TOTP.
 pub async fn enable_totp(
-    db: &D1Database,
+    db: &Db,
     e: &EnableTotp<'_>,
-    session: &super::sessions::NewSession<'_>,
+    session: &NewSession<'_>,
 ) -> Result<bool, ApiError> {
     // The sealed secret is unique (random nonce), so it identifies this confirmation.
     let ours = |user: u8, secret: u8, time: u8| {
@@ -121,29 +117,30 @@ pub async fn enable_totp(
     let hashes = serde_json::to_string(e.recovery_hashes).map_err(internal("encode hashes"))?;
     let step = e.first_step as i64;
     let batch = vec![
-        statement(
-            db,
+        db.statement(
             "UPDATE users SET totp_secret = ?2, totp_enabled_at = ?3, totp_last_step = ?4 \
              WHERE id = ?1 AND totp_enabled_at IS NULL",
             args![e.user_id, e.sealed_secret, e.now, step],
         )?,
-        statement(
-            db,
-            &format!("DELETE FROM recovery_codes WHERE user_id = ?1 AND {}", ours(1, 2, 3)),
+        db.statement(
+            &format!(
+                "DELETE FROM recovery_codes WHERE user_id = ?1 AND {}",
+                ours(1, 2, 3)
+            ),
             args![e.user_id, e.sealed_secret, e.now],
         )?,
-        statement(
-            db,
+        db.statement(
             &format!(
-                "INSERT INTO recovery_codes (user_id, code_hash) SELECT ?1, value FROM json_each(?4) WHERE {}",
+                "INSERT INTO recovery_codes (user_id, code_hash) \
+                 SELECT ?1, value FROM json_each(?4) WHERE {}",
                 ours(1, 2, 3)
             ),
             args![e.user_id, e.sealed_secret, e.now, hashes.as_str()],
         )?,
-        statement(
-            db,
+        db.statement(
             &format!(
-                "UPDATE sessions SET revoked_at = ?3 WHERE id = ?4 AND user_id = ?1 AND revoked_at IS NULL AND {}",
+                "UPDATE sessions SET revoked_at = ?3 WHERE id = ?4 AND user_id = ?1 \
+                 AND revoked_at IS NULL AND {}",
                 ours(1, 2, 3)
             ),
             args![e.user_id, e.sealed_secret, e.now, e.replaced_session],
@@ -153,24 +150,38 @@ pub async fn enable_totp(
             session,
             Some((&ours(7, 8, 9), args![e.user_id, e.sealed_secret, e.now])),
         )?,
-        statement(
-            db,
+        db.statement(
             &format!("SELECT {} AS won", ours(1, 2, 3)),
             args![e.user_id, e.sealed_secret, e.now],
         )?,
     ];
-    let results = db.batch(batch).await.map_err(internal("enable totp"))?;
+    let results = db.batch("users.enable_totp", batch).await?;
     #[derive(Deserialize)]
     struct Won {
         won: i64,
     }
-    let won = results
-        .last()
-        .expect("batch ends with a SELECT")
-        .results::<Won>()
-        .map_err(internal("read enable verdict"))?
-        .into_iter()
-        .next()
-        .is_some_and(|w| w.won == 1);
-    Ok(won)
+    Ok(rows::<Won>(
+        results.last().expect("batch ends with a SELECT"),
+        "enable verdict",
+    )?
+    .into_iter()
+    .next()
+    .is_some_and(|w| w.won == 1))
+}
+
+/// What `GET /v1/2fa` shows.
+#[derive(Debug, Deserialize)]
+pub struct FactorStatus {
+    pub totp_enabled_at: Option<i64>,
+    pub recovery_codes_remaining: i64,
+}
+
+pub async fn factor_status(db: &Db, user_id: &str) -> Result<Option<FactorStatus>, ApiError> {
+    let stmt = db.statement(
+        "SELECT totp_enabled_at, (SELECT COUNT(*) FROM recovery_codes r \
+         WHERE r.user_id = users.id AND r.used_at IS NULL) AS recovery_codes_remaining \
+         FROM users WHERE id = ?1",
+        args![user_id],
+    )?;
+    db.first("users.factor_status", stmt).await
 }

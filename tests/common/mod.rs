@@ -120,14 +120,19 @@ pub struct TestApp {
     /// The `--persist-to` directory (local D1 sqlite files live under `v3/d1/`).
     pub state_dir: PathBuf,
     pub log_path: PathBuf,
+    /// Sent as `CF-Connecting-IP` unless a request sets its own.
+    client_ip: std::cell::RefCell<String>,
     child: Child,
 }
 
 /// Start a fresh Worker and wait until it serves `GET /health`.
 pub fn spawn_app() -> TestApp {
-    let env = test_env();
-    let (port, inspector_port) = free_ports();
+    spawn_app_with(&[])
+}
 
+/// Like [`spawn_app`], with `[vars]`/secrets overridden (`wrangler dev --var NAME:VALUE`).
+pub fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
+    let env = test_env();
     let dir = new_app_dir(&env.target_dir);
     let state_dir = dir.join("state");
     {
@@ -137,33 +142,8 @@ pub fn spawn_app() -> TestApp {
             .unwrap_or_else(|e| panic!("copying the D1 template into {state_dir:?} failed: {e}"));
     }
     let _ = fs::remove_file(state_dir.join(FINGERPRINT_FILE));
-
     let log_path = dir.join("wrangler.log");
-    let log = File::create(&log_path).expect("create wrangler log file");
-    let log_err = log.try_clone().expect("clone log file handle");
-
-    let log_level = std::env::var("TEST_WRANGLER_LOG_LEVEL").unwrap_or_else(|_| "info".to_string());
-    let mut cmd = Command::new(&env.wrangler);
-    cmd.current_dir(&env.repo)
-        .arg("dev")
-        .args(["--ip", "127.0.0.1"])
-        .args(["--port", &port.to_string()])
-        .args(["--inspector-ip", "127.0.0.1"])
-        .args(["--inspector-port", &inspector_port.to_string()])
-        .arg("--persist-to")
-        .arg(&state_dir)
-        .args(["--log-level", &log_level])
-        .arg("--show-interactive-dev-session=false")
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(log))
-        .stderr(Stdio::from(log_err))
-        // Own process group: Drop signals wrangler, workerd and esbuild together.
-        .process_group(0);
-    quiet_wrangler_env(&mut cmd, &dir);
-
-    let child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("spawning {:?} failed: {e}", env.wrangler));
+    let (port, child) = start_worker(env, &dir, &state_dir, &log_path, vars);
 
     let agent = ureq::AgentBuilder::new()
         .timeout(REQUEST_TIMEOUT)
@@ -176,11 +156,65 @@ pub fn spawn_app() -> TestApp {
         dir,
         state_dir,
         log_path,
+        client_ip: std::cell::RefCell::new(random_client_ip()),
         child,
     };
     // If this panics, `app` is dropped and the process group is killed.
     app.wait_until_healthy();
     app
+}
+
+/// Starts `wrangler dev` on fresh ports over `state_dir`; returns the port and child.
+fn start_worker(
+    env: &TestEnv,
+    dir: &Path,
+    state_dir: &Path,
+    log_path: &Path,
+    vars: &[(&str, &str)],
+) -> (u16, Child) {
+    let (port, inspector_port) = free_ports();
+    let log = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log_path)
+        .expect("open wrangler log file");
+    let log_err = log.try_clone().expect("clone log file handle");
+
+    let log_level = std::env::var("TEST_WRANGLER_LOG_LEVEL").unwrap_or_else(|_| "info".to_string());
+    let mut cmd = Command::new(&env.wrangler);
+    cmd.current_dir(&env.repo)
+        .arg("dev")
+        .args(["--ip", "127.0.0.1"])
+        .args(["--port", &port.to_string()])
+        .args(["--inspector-ip", "127.0.0.1"])
+        .args(["--inspector-port", &inspector_port.to_string()])
+        .arg("--persist-to")
+        .arg(state_dir)
+        .args(["--log-level", &log_level])
+        .arg("--show-interactive-dev-session=false");
+    for (name, value) in vars {
+        cmd.arg("--var").arg(format!("{name}:{value}"));
+    }
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::from(log))
+        .stderr(Stdio::from(log_err))
+        // Own process group: Drop signals wrangler, workerd and esbuild together.
+        .process_group(0);
+    quiet_wrangler_env(&mut cmd, dir);
+
+    let child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawning {:?} failed: {e}", env.wrangler));
+    (port, child)
+}
+
+/// A client address for the `CF-Connecting-IP` header (a header value only: every
+/// request still goes to 127.0.0.1). Distinct per app so per-IP limits don't couple
+/// tests; from 198.18.0.0/15, the range reserved for benchmarking.
+fn random_client_ip() -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed) + std::process::id() as usize * 97;
+    format!("198.18.{}.{}", (n / 250) % 256, n % 250 + 1)
 }
 
 impl TestApp {
@@ -249,6 +283,12 @@ impl TestApp {
     ) -> TestResponse {
         let url = self.url(path);
         let mut req = self.agent.request(method, &url);
+        if !headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("cf-connecting-ip"))
+        {
+            req = req.set("cf-connecting-ip", &self.client_ip.borrow());
+        }
         for (name, value) in headers {
             req = req.set(name, value);
         }
@@ -266,6 +306,23 @@ impl TestApp {
                 log_tail(&self.log_path)
             ),
         }
+    }
+
+    /// From now on, requests come from `ip` (the `CF-Connecting-IP` header).
+    pub fn set_client_ip(&self, ip: &str) {
+        *self.client_ip.borrow_mut() = ip.to_owned();
+    }
+
+    /// Stops the Worker and starts it again over the same state (D1, KV) with new
+    /// var/secret overrides: a deploy with rotated keys, say.
+    pub fn restart_with(&mut self, vars: &[(&str, &str)]) {
+        stop_group(&mut self.child);
+        let (port, child) =
+            start_worker(test_env(), &self.dir, &self.state_dir, &self.log_path, vars);
+        self.child = child;
+        self.port = port;
+        self.address = format!("http://127.0.0.1:{port}");
+        self.wait_until_healthy();
     }
 
     /// The whole wrangler/workerd log so far (build output, request lines, Worker console).
@@ -311,30 +368,35 @@ impl TestApp {
     }
 }
 
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        let pgid = self.child.id() as libc::pid_t;
-        signal_group(pgid, libc::SIGTERM);
-        let deadline = Instant::now() + KILL_GRACE;
-        let mut reaped = false;
-        while Instant::now() < deadline {
-            if !reaped {
-                reaped = matches!(self.child.try_wait(), Ok(Some(_)));
-            }
-            // The group is gone once wrangler is reaped and no member (workerd) remains.
-            if reaped && !group_alive(pgid) {
-                break;
-            }
+/// SIGTERM to the child's process group, SIGKILL after a grace period; waits for it.
+fn stop_group(child: &mut Child) {
+    let pgid = child.id() as libc::pid_t;
+    signal_group(pgid, libc::SIGTERM);
+    let deadline = Instant::now() + KILL_GRACE;
+    let mut reaped = false;
+    while Instant::now() < deadline {
+        if !reaped {
+            reaped = matches!(child.try_wait(), Ok(Some(_)));
+        }
+        // The group is gone once wrangler is reaped and no member (workerd) remains.
+        if reaped && !group_alive(pgid) {
+            break;
+        }
+        sleep(Duration::from_millis(25));
+    }
+    if !reaped || group_alive(pgid) {
+        signal_group(pgid, libc::SIGKILL);
+        let _ = child.wait();
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while group_alive(pgid) && Instant::now() < deadline {
             sleep(Duration::from_millis(25));
         }
-        if !reaped || group_alive(pgid) {
-            signal_group(pgid, libc::SIGKILL);
-            let _ = self.child.wait();
-            let deadline = Instant::now() + Duration::from_secs(2);
-            while group_alive(pgid) && Instant::now() < deadline {
-                sleep(Duration::from_millis(25));
-            }
-        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        stop_group(&mut self.child);
 
         // Kept for inspection when asked to, or when the test failed (its log is in there).
         let why = if std::env::var_os("KEEP_TEST_STATE").is_some() {

@@ -5,18 +5,25 @@ use serde_json::json;
 use worker::Request;
 
 use super::grant::{authenticated, Grant, Profile};
+use super::password_check::check_password;
+use super::second_factor::open_totp_secret;
 use super::Handled;
+use crate::domain::events::EventKind;
+use crate::domain::factor::Submitted;
 use crate::domain::opaque::MfaToken;
-use crate::domain::password::{hash_password, needs_rehash, verify_password, Password, DUMMY_PHC};
-use crate::domain::recovery::RecoveryCode;
-use crate::domain::session::{after_password, PasswordOutcome, SecondFactor, MFA_METHODS};
-use crate::domain::totp::{matching_step, TotpCode, TotpSecret};
+use crate::domain::password::Password;
+use crate::domain::session::{
+    after_password, Authentication, PasswordOutcome, SecondFactor, MFA_METHODS,
+};
+use crate::domain::throttle::{second_factor_key, FREE_FAILURES};
 use crate::domain::username::Username;
 use crate::error::ApiError;
+use crate::http::app::{db_from, kv_from, Limit};
 use crate::http::{body, App, Reply};
-use crate::store::challenges::{self, mfa_key, MfaChallenge};
-use crate::store::mfa::{self, Attempt, Outcome, Proof};
-use crate::store::{sessions, users};
+use crate::store::challenges::{mfa_key, MfaChallenge};
+use crate::store::mfa::{self, Attempt, Outcome};
+use crate::store::throttle::Lookup;
+use crate::store::{sessions, Timings};
 
 #[derive(Deserialize)]
 struct LoginBody {
@@ -25,6 +32,7 @@ struct LoginBody {
 }
 
 pub async fn login(mut req: Request, app: &App) -> Result<Handled, ApiError> {
+    app.rate_limit(Limit::Login).await?;
     let input: LoginBody = body::json(&mut req).await?;
     let config = app.config()?;
     // Input that cannot belong to any account is refused before storage is touched;
@@ -35,37 +43,22 @@ pub async fn login(mut req: Request, app: &App) -> Result<Handled, ApiError> {
     ) else {
         return Err(ApiError::InvalidCredentials);
     };
-
-    let user = users::by_username(&app.db()?, username.as_str()).await?;
-    // Unknown users cost the same Argon2 work as known ones.
-    let phc = user
-        .as_ref()
-        .map_or(DUMMY_PHC, |u| u.password_hash.as_str());
-    let password_ok = verify_password(&password, phc);
-    let user = match user {
-        Some(u) if password_ok => u,
-        _ => return Err(ApiError::InvalidCredentials),
-    };
-    if needs_rehash(&user.password_hash) {
-        // Hashes made under older parameters are upgraded while the password is at hand.
-        let (id, old, new) = (
-            user.id.clone(),
-            user.password_hash.clone(),
-            hash_password(&password),
-        );
-        app.after_response("password rehash", move |env| async move {
-            let db = env
-                .d1("DB")
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
-            users::update_password_hash(&db, &id, &old, &new).await
-        });
-    }
+    let db = app.db()?;
+    let user = check_password(
+        app,
+        &db,
+        username.as_str(),
+        Lookup::Username(username.as_str()),
+        &password,
+    )
+    .await?;
 
     match after_password(user.totp_enabled(), app.now) {
         PasswordOutcome::Authenticated(auth) => {
             let grant = Grant::new(&config, auth, app.now);
             let refresh_hash = grant.refresh.hash();
-            sessions::insert(&app.db()?, &grant.session(&user.id, &refresh_hash)).await?;
+            sessions::insert(&db, &grant.session(&user.id, &refresh_hash)).await?;
+            app.event(EventKind::LoginSucceeded, &user.id);
             let body = authenticated(
                 &config,
                 &Profile {
@@ -92,13 +85,9 @@ pub async fn login(mut req: Request, app: &App) -> Result<Handled, ApiError> {
                 auth_time,
                 expires_at: app.now + config.mfa_ttl,
             };
-            challenges::put(
-                &app.kv()?,
-                &mfa_key(&token.hash()),
-                &challenge,
-                config.mfa_ttl,
-            )
-            .await?;
+            app.kv()?
+                .put(&mfa_key(&token.hash()), &challenge, config.mfa_ttl)
+                .await?;
             let body = json!({
                 "status": "mfa_required",
                 "mfa_token": token.expose(),
@@ -117,82 +106,50 @@ struct MfaBody {
     recovery_code: Option<String>,
 }
 
-enum Submitted {
-    Totp(TotpCode),
-    Recovery(RecoveryCode),
-}
-
 pub async fn login_mfa(mut req: Request, app: &App) -> Result<Handled, ApiError> {
+    app.rate_limit(Limit::SecondFactor).await?;
     let input: MfaBody = body::json(&mut req).await?;
-    let submitted = match (input.code.as_deref(), input.recovery_code.as_deref()) {
-        (Some(code), None) => Submitted::Totp(
-            TotpCode::parse(code)
-                .map_err(|_| ApiError::InvalidRequest("code must be exactly 6 digits".into()))?,
-        ),
-        (None, Some(code)) => Submitted::Recovery(RecoveryCode::parse(code).ok_or_else(|| {
-            ApiError::InvalidRequest(
-                "recovery_code must be 16 letters and digits, as shown when it was issued".into(),
-            )
-        })?),
-        _ => {
-            return Err(ApiError::InvalidRequest(
-                "send exactly one of code or recovery_code".into(),
-            ))
-        }
-    };
+    let submitted = Submitted::parse(input.code.as_deref(), input.recovery_code.as_deref())
+        .map_err(|m| ApiError::InvalidRequest(m.into()))?;
     let token = MfaToken::parse(&input.mfa_token).ok_or(ApiError::InvalidMfaToken)?;
     let token_hash = token.hash();
     let config = app.config()?;
     let kv_key = mfa_key(&token_hash);
-    let challenge: MfaChallenge = challenges::get(&app.kv()?, &kv_key, app.now)
+    let challenge: MfaChallenge = app
+        .kv()?
+        .get(&kv_key, app.now)
         .await?
         .ok_or(ApiError::InvalidMfaToken)?;
     let user_id = challenge.user_id.as_str();
 
-    let recovery_hash;
-    let (proof, factor) = match &submitted {
-        Submitted::Totp(code) => {
-            let opened = config
-                .totp_box
-                .open(&challenge.totp_secret, user_id)
-                .map_err(|e| ApiError::Internal(format!("open totp secret: {e:?}")))?;
-            let secret = TotpSecret::from_bytes(&opened.plaintext);
-            let step = matching_step(&secret, code, app.now);
-            (
-                Proof::Totp {
-                    step,
-                    enabled_at: challenge.totp_enabled_at,
-                },
-                SecondFactor::Totp,
-            )
-        }
-        Submitted::Recovery(code) => {
-            recovery_hash = config.recovery.hash(user_id, code);
-            (
-                Proof::RecoveryCode {
-                    code_hash: &recovery_hash,
-                },
-                SecondFactor::RecoveryCode,
-            )
-        }
+    let secret = match submitted {
+        Submitted::Totp(_) => Some(open_totp_secret(
+            app,
+            &config,
+            user_id,
+            &challenge.totp_secret,
+        )?),
+        Submitted::RecoveryCode(_) => None,
     };
-
+    let evidence = submitted.examine(user_id, secret.as_ref(), &config.recovery, app.now);
     let grant = Grant::new(
         &config,
-        crate::domain::session::Authentication::password_only(challenge.auth_time)
-            .with_second_factor(factor),
+        Authentication::password_only(challenge.auth_time).with_second_factor(submitted.factor()),
         app.now,
     );
     let refresh_hash = grant.refresh.hash();
+    let throttle_key = second_factor_key(user_id);
     let outcome = mfa::spend(
         &app.db()?,
         &Attempt {
             token_hash: &token_hash,
             user_id,
             token_expires_at: challenge.expires_at,
+            totp_enabled_at: challenge.totp_enabled_at,
+            throttle_key: &throttle_key,
             now: app.now,
         },
-        &proof,
+        &evidence,
         &grant.session(user_id, &refresh_hash),
     )
     .await?;
@@ -201,15 +158,13 @@ pub async fn login_mfa(mut req: Request, app: &App) -> Result<Handled, ApiError>
         Outcome::Accepted => {
             let now = app.now;
             app.after_response("mfa cleanup", move |env| async move {
-                let kv = env
-                    .kv("CHALLENGES")
-                    .map_err(|e| ApiError::Internal(e.to_string()))?;
-                challenges::delete(&kv, &kv_key).await?;
-                let db = env
-                    .d1("DB")
-                    .map_err(|e| ApiError::Internal(e.to_string()))?;
-                mfa::purge_expired(&db, now).await
+                kv_from(&env)?.delete(&kv_key).await?;
+                mfa::purge_expired(&db_from(&env, std::rc::Rc::new(Timings::default()))?, now).await
             });
+            app.event(EventKind::LoginSucceeded, user_id);
+            if submitted.factor() == SecondFactor::RecoveryCode {
+                app.event(EventKind::RecoveryCodeUsed, user_id);
+            }
             let body = authenticated(
                 &config,
                 &Profile {
@@ -223,11 +178,21 @@ pub async fn login_mfa(mut req: Request, app: &App) -> Result<Handled, ApiError>
                 &grant.refresh,
                 app.now,
             );
-            Ok((Reply::ok(body), Some(challenge.user_id)))
+            Ok((Reply::ok(body), Some(challenge.user_id.clone())))
         }
-        Outcome::WrongCode { attempts_remaining } => Err(ApiError::InvalidCode {
-            attempts_remaining: Some(attempts_remaining),
-        }),
+        Outcome::WrongCode {
+            attempts_remaining,
+            account_failures,
+        } => {
+            app.event(EventKind::SecondFactorFailed, user_id);
+            if account_failures == FREE_FAILURES {
+                app.event_with(EventKind::Lockout, user_id, "second_factor".into());
+            }
+            Err(ApiError::InvalidCode {
+                attempts_remaining: Some(attempts_remaining),
+            })
+        }
+        Outcome::Throttled { locked_until } => Err(app.throttled(locked_until)),
         Outcome::TokenDead => Err(ApiError::InvalidMfaToken),
     }
 }

@@ -1,9 +1,12 @@
 //! The route table. Each handler parses, calls the core, calls the store, renders.
 
+mod account;
 mod grant;
 mod login;
 mod meta;
+mod password_check;
 mod register;
+mod second_factor;
 mod session;
 mod totp;
 
@@ -15,25 +18,36 @@ use crate::error::ApiError;
 /// A handled request: the reply and, when known, the user it acted for (for the log).
 pub type Handled = (Reply, Option<String>);
 
+/// Every route and the one method it answers (GET also answers HEAD).
+const ROUTES: &[(&str, &str)] = &[
+    ("/health", "GET"),
+    ("/.well-known/jwks.json", "GET"),
+    ("/v1/register", "POST"),
+    ("/v1/login", "POST"),
+    ("/v1/login/mfa", "POST"),
+    ("/v1/token/refresh", "POST"),
+    ("/v1/logout", "POST"),
+    ("/v1/me", "GET"),
+    ("/v1/password", "POST"),
+    ("/v1/events", "GET"),
+    ("/v1/2fa", "GET"),
+    ("/v1/2fa/totp/enroll", "POST"),
+    ("/v1/2fa/totp/confirm", "POST"),
+    ("/v1/2fa/totp", "DELETE"),
+    ("/v1/2fa/recovery-codes", "POST"),
+];
+
 pub async fn dispatch(req: Request, app: &App) -> Result<Handled, ApiError> {
     let path = req.path();
-    let method = req.method();
-    let allowed = match path.as_str() {
-        "/health" | "/.well-known/jwks.json" | "/v1/me" => "GET",
-        "/v1/register"
-        | "/v1/login"
-        | "/v1/login/mfa"
-        | "/v1/token/refresh"
-        | "/v1/logout"
-        | "/v1/2fa/totp/enroll"
-        | "/v1/2fa/totp/confirm" => "POST",
-        _ => return Err(ApiError::NotFound),
-    };
-    let is_allowed = match allowed {
-        "GET" => matches!(method, Method::Get | Method::Head),
-        _ => method == Method::Post,
-    };
-    if !is_allowed {
+    let (_, allowed) = ROUTES
+        .iter()
+        .find(|(p, _)| *p == path)
+        .ok_or(ApiError::NotFound)?;
+    let method_ok = matches!(
+        (*allowed, req.method()),
+        ("GET", Method::Get | Method::Head) | ("POST", Method::Post) | ("DELETE", Method::Delete)
+    );
+    if !method_ok {
         return Err(ApiError::MethodNotAllowed(allowed));
     }
     match path.as_str() {
@@ -45,8 +59,13 @@ pub async fn dispatch(req: Request, app: &App) -> Result<Handled, ApiError> {
         "/v1/token/refresh" => session::refresh(req, app).await,
         "/v1/logout" => session::logout(req, app).await,
         "/v1/me" => session::me(&req, app),
+        "/v1/password" => account::change_password(req, app).await,
+        "/v1/events" => account::events(&req, app).await,
+        "/v1/2fa" => second_factor::status(&req, app).await,
         "/v1/2fa/totp/enroll" => totp::enroll(req, app).await,
         "/v1/2fa/totp/confirm" => totp::confirm(req, app).await,
+        "/v1/2fa/totp" => second_factor::disable_totp(req, app).await,
+        "/v1/2fa/recovery-codes" => second_factor::regenerate_recovery_codes(req, app).await,
         _ => Err(ApiError::NotFound),
     }
 }
@@ -54,17 +73,9 @@ pub async fn dispatch(req: Request, app: &App) -> Result<Handled, ApiError> {
 /// Paths are logged as routes; anything else is logged as "unmatched" so that a
 /// token pasted into a URL by mistake never reaches the log.
 pub fn log_path(path: &str) -> &str {
-    match path {
-        "/health"
-        | "/.well-known/jwks.json"
-        | "/v1/me"
-        | "/v1/register"
-        | "/v1/login"
-        | "/v1/login/mfa"
-        | "/v1/token/refresh"
-        | "/v1/logout"
-        | "/v1/2fa/totp/enroll"
-        | "/v1/2fa/totp/confirm" => path,
-        _ => "unmatched",
+    if ROUTES.iter().any(|(p, _)| *p == path) {
+        path
+    } else {
+        "unmatched"
     }
 }

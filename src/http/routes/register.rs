@@ -10,6 +10,7 @@ use crate::domain::opaque::random_id;
 use crate::domain::password::{hash_password, Password};
 use crate::domain::username::Username;
 use crate::error::ApiError;
+use crate::http::app::Limit;
 use crate::http::{body, App, Reply};
 use crate::store::users::{self, NewUser};
 
@@ -21,6 +22,7 @@ struct RegisterBody {
 }
 
 pub async fn register(mut req: Request, app: &App) -> Result<Handled, ApiError> {
+    app.rate_limit(Limit::Register).await?;
     let input: RegisterBody = body::json(&mut req).await?;
     let username = Username::parse(&input.username).map_err(ApiError::InvalidUsername)?;
     let password = Password::new_for_user(&input.password, username.as_str())

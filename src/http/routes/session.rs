@@ -6,6 +6,7 @@ use worker::Request;
 
 use super::grant::{authenticated, Profile};
 use super::Handled;
+use crate::domain::events::EventKind;
 use crate::domain::opaque::RefreshToken;
 use crate::domain::session::Authentication;
 use crate::error::ApiError;
@@ -22,15 +23,11 @@ pub async fn refresh(mut req: Request, app: &App) -> Result<Handled, ApiError> {
     let old = RefreshToken::parse(&input.refresh_token).ok_or(ApiError::InvalidGrant)?;
     let config = app.config()?;
     let new = RefreshToken::generate();
-    let (session, reuse_detected) =
-        sessions::rotate(&app.db()?, &old.hash(), &new.hash(), app.now).await?;
-    if reuse_detected {
-        worker::console_warn!(
-            "{}",
-            json!({"level": "warn", "msg": "security_event", "event": "refresh_reuse_detected"})
-        );
+    let rotation = sessions::rotate(&app.db()?, &old.hash(), &new.hash(), app.now).await?;
+    if let Some(owner) = &rotation.reuse_by {
+        app.event(EventKind::RefreshReuseDetected, owner);
     }
-    let session = session.ok_or(ApiError::InvalidGrant)?;
+    let session = rotation.session.ok_or(ApiError::InvalidGrant)?;
     let authentication = Authentication::from_stored(&session.authentication).ok_or_else(|| {
         ApiError::Internal(format!(
             "session {} has unreadable authentication",

@@ -5,13 +5,17 @@ use serde_json::json;
 use worker::Request;
 
 use super::grant::{authenticated, Grant, Profile};
+use super::password_check::check_password;
 use super::Handled;
-use crate::domain::password::{verify_password, Password};
+use crate::domain::events::EventKind;
+use crate::domain::password::Password;
 use crate::domain::session::{Authentication, SecondFactor};
 use crate::domain::totp::{matching_step, otpauth_uri, qr_svg, TotpCode, TotpSecret};
 use crate::error::ApiError;
+use crate::http::app::kv_from;
 use crate::http::{body, App, Reply};
-use crate::store::challenges::{self, enrollment_key, Enrollment};
+use crate::store::challenges::{enrollment_key, Enrollment};
+use crate::store::throttle::Lookup;
 use crate::store::users::{self, EnableTotp};
 
 #[derive(Deserialize)]
@@ -23,17 +27,19 @@ pub async fn enroll(mut req: Request, app: &App) -> Result<Handled, ApiError> {
     let claims = body::bearer(&req, app)?;
     let input: EnrollBody = body::json(&mut req).await?;
     let config = app.config()?;
-    let user = users::by_id(&app.db()?, &claims.sub)
-        .await?
-        .ok_or(ApiError::InvalidToken)?;
-    if user.totp_enabled() {
-        return Err(ApiError::AlreadyEnabled);
-    }
     // Adding a factor is a security change: whoever holds a stolen access token must
     // still know the password.
     let password = Password::for_login(&input.password).ok_or(ApiError::InvalidCredentials)?;
-    if !verify_password(&password, &user.password_hash) {
-        return Err(ApiError::InvalidCredentials);
+    let user = check_password(
+        app,
+        &app.db()?,
+        &claims.preferred_username,
+        Lookup::UserId(&claims.sub),
+        &password,
+    )
+    .await?;
+    if user.totp_enabled() {
+        return Err(ApiError::AlreadyEnabled);
     }
 
     let secret = TotpSecret::generate();
@@ -41,13 +47,13 @@ pub async fn enroll(mut req: Request, app: &App) -> Result<Handled, ApiError> {
         totp_secret: config.totp_box.seal(secret.as_bytes(), &user.id),
         expires_at: app.now + config.enrollment_ttl,
     };
-    challenges::put(
-        &app.kv()?,
-        &enrollment_key(&user.id),
-        &enrollment,
-        config.enrollment_ttl,
-    )
-    .await?;
+    app.kv()?
+        .put(
+            &enrollment_key(&user.id),
+            &enrollment,
+            config.enrollment_ttl,
+        )
+        .await?;
     let uri = otpauth_uri(&config.totp_issuer, &user.username, &secret);
     let body = json!({
         "secret": secret.to_base32(),
@@ -70,7 +76,9 @@ pub async fn confirm(mut req: Request, app: &App) -> Result<Handled, ApiError> {
         .map_err(|_| ApiError::InvalidRequest("code must be exactly 6 digits".into()))?;
     let config = app.config()?;
     let key = enrollment_key(&claims.sub);
-    let enrollment: Enrollment = challenges::get(&app.kv()?, &key, app.now)
+    let enrollment: Enrollment = app
+        .kv()?
+        .get(&key, app.now)
         .await?
         .ok_or(ApiError::EnrollmentExpired)?;
     let opened = config
@@ -107,11 +115,9 @@ pub async fn confirm(mut req: Request, app: &App) -> Result<Handled, ApiError> {
         return Err(ApiError::AlreadyEnabled);
     }
     app.after_response("enrollment cleanup", move |env| async move {
-        let kv = env
-            .kv("CHALLENGES")
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
-        challenges::delete(&kv, &key).await
+        kv_from(&env)?.delete(&key).await
     });
+    app.event(EventKind::TotpEnabled, &claims.sub);
 
     let mut body = authenticated(
         &config,

@@ -1,0 +1,114 @@
+//! Second factors behind one interface. Each factor (TOTP, recovery codes; passkeys
+//! later) parses what the user submitted and turns it into evidence; storage then makes
+//! the evidence count exactly once.
+
+use super::recovery::{RecoveryCode, RecoveryHasher};
+use super::session::SecondFactor;
+use super::totp::{matching_step, TotpCode, TotpSecret};
+
+/// A second factor as submitted, already well-formed.
+pub enum Submitted {
+    Totp(TotpCode),
+    RecoveryCode(RecoveryCode),
+}
+
+/// What the pure check found. Storage decides whether it is fresh (a later TOTP step,
+/// an unused recovery code) inside the same transaction that records its use.
+pub enum Evidence {
+    /// The time step the code matched, or `None` when it matched no step in the window.
+    TotpStep(Option<u64>),
+    /// The keyed hash of the recovery code, to look up among the user's unused codes.
+    RecoveryHash(String),
+}
+
+pub const TOTP_FORMAT: &str = "code must be exactly 6 digits";
+pub const RECOVERY_FORMAT: &str =
+    "recovery_code must be 16 letters and digits, as shown when it was issued";
+
+impl Submitted {
+    /// Exactly one of the two fields, well-formed.
+    pub fn parse(code: Option<&str>, recovery_code: Option<&str>) -> Result<Self, &'static str> {
+        match (code, recovery_code) {
+            (Some(code), None) => TotpCode::parse(code)
+                .map(Self::Totp)
+                .map_err(|_| TOTP_FORMAT),
+            (None, Some(rc)) => RecoveryCode::parse(rc)
+                .map(Self::RecoveryCode)
+                .ok_or(RECOVERY_FORMAT),
+            _ => Err("send exactly one of code or recovery_code"),
+        }
+    }
+
+    pub fn factor(&self) -> SecondFactor {
+        match self {
+            Self::Totp(_) => SecondFactor::Totp,
+            Self::RecoveryCode(_) => SecondFactor::RecoveryCode,
+        }
+    }
+
+    pub fn examine(
+        &self,
+        user_id: &str,
+        totp_secret: Option<&TotpSecret>,
+        recovery: &RecoveryHasher,
+        now: i64,
+    ) -> Evidence {
+        match self {
+            Self::Totp(code) => {
+                Evidence::TotpStep(totp_secret.and_then(|s| matching_step(s, code, now)))
+            }
+            Self::RecoveryCode(code) => Evidence::RecoveryHash(recovery.hash(user_id, code)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::totp::code_at;
+    use zeroize::Zeroizing;
+
+    #[test]
+    fn exactly_one_well_formed_factor() {
+        assert!(matches!(
+            Submitted::parse(Some("123456"), None),
+            Ok(Submitted::Totp(_))
+        ));
+        assert!(matches!(
+            Submitted::parse(None, Some("0000-1111-2222-3333")),
+            Ok(Submitted::RecoveryCode(_))
+        ));
+        assert_eq!(
+            Submitted::parse(Some("12345"), None).err(),
+            Some(TOTP_FORMAT)
+        );
+        assert_eq!(
+            Submitted::parse(None, Some("nope")).err(),
+            Some(RECOVERY_FORMAT)
+        );
+        assert!(Submitted::parse(None, None).is_err());
+        assert!(Submitted::parse(Some("123456"), Some("0000-1111-2222-3333")).is_err());
+    }
+
+    #[test]
+    fn evidence_names_the_matched_step_or_the_code_hash() {
+        let secret = TotpSecret::from_bytes(b"12345678901234567890");
+        let hasher = RecoveryHasher::new(Zeroizing::new([1u8; 32]));
+        let now = 1_800_000_000;
+        let good = Submitted::parse(Some(&code_at(&secret, now)), None).unwrap();
+        assert!(matches!(
+            good.examine("u", Some(&secret), &hasher, now),
+            Evidence::TotpStep(Some(s)) if s == (now / 30) as u64
+        ));
+        let rc = Submitted::parse(None, Some("0000-1111-2222-3333")).unwrap();
+        let Evidence::RecoveryHash(h) = rc.examine("u", Some(&secret), &hasher, now) else {
+            panic!("recovery code must yield a hash")
+        };
+        assert_eq!(h.len(), 64);
+        assert!(matches!(
+            good.examine("u", None, &hasher, now),
+            Evidence::TotpStep(None)
+        ));
+        assert_eq!(rc.factor(), SecondFactor::RecoveryCode);
+    }
+}

@@ -1,0 +1,63 @@
+//! The password check shared by login, enrolment and password change: throttled per
+//! account, with the same Argon2 work whether or not the account exists.
+
+use crate::domain::events::EventKind;
+use crate::domain::opaque::random_id;
+use crate::domain::password::{hash_password, needs_rehash, verify_password, Password, DUMMY_PHC};
+use crate::domain::throttle::{password_key, FREE_FAILURES};
+use crate::error::ApiError;
+use crate::http::app::db_from;
+use crate::http::App;
+use crate::store::throttle::{admit_password, settle_success, Admission, Lookup};
+use crate::store::users::{self, UserRow};
+use crate::store::{Db, Timings};
+
+/// `username` is the canonical name the throttle is keyed on; `lookup` finds the row.
+pub async fn check_password(
+    app: &App,
+    db: &Db,
+    username: &str,
+    lookup: Lookup<'_>,
+    password: &Password,
+) -> Result<UserRow, ApiError> {
+    let key = password_key(username);
+    let nonce = random_id();
+    let (failures, user) = match admit_password(db, &key, lookup, &nonce, app.now).await? {
+        Admission::Throttled { locked_until } => return Err(app.throttled(locked_until)),
+        Admission::Admitted { failures, user } => (failures, user),
+    };
+    // Unknown users cost the same Argon2 work as known ones.
+    let phc = user
+        .as_ref()
+        .map_or(DUMMY_PHC, |u| u.password_hash.as_str());
+    let correct = verify_password(password, phc);
+    let user = match user {
+        Some(u) if correct => u,
+        Some(u) => {
+            app.event(EventKind::LoginFailed, &u.id);
+            if failures == FREE_FAILURES {
+                app.event_with(EventKind::Lockout, &u.id, "password".into());
+            }
+            return Err(ApiError::InvalidCredentials);
+        }
+        None => return Err(ApiError::InvalidCredentials),
+    };
+
+    let rehash = needs_rehash(&user.password_hash).then(|| {
+        (
+            user.id.clone(),
+            user.password_hash.clone(),
+            hash_password(password),
+        )
+    });
+    app.after_response("settle password throttle", move |env| async move {
+        let db = db_from(&env, std::rc::Rc::new(Timings::default()))?;
+        settle_success(&db, &key, &nonce).await?;
+        // Hashes made under older parameters are upgraded while the password is at hand.
+        if let Some((id, old, new)) = rehash {
+            users::replace_password_hash(&db, &id, &old, &new).await?;
+        }
+        Ok(())
+    });
+    Ok(user)
+}

@@ -1,0 +1,109 @@
+//! Per-account attempt counters in D1 (policy in `domain::throttle`).
+//!
+//! Password checks happen in the Worker between round trips, so a password attempt is
+//! admitted *before* it is checked: admission counts it as a failure in advance, and
+//! a success gives the count back. Fifty parallel guesses therefore meet the limit
+//! exactly as fifty sequential ones do. Second-factor checks are decided inside one
+//! transaction, so they are counted there directly (see `mfa` and `factor`).
+
+use serde::Deserialize;
+
+use super::users::{UserRow, USER_COLUMNS};
+use super::{args, rows, Db};
+use crate::domain::throttle::delay_sql;
+use crate::error::ApiError;
+
+/// Who is asking for a password check.
+pub enum Lookup<'a> {
+    Username(&'a str),
+    UserId(&'a str),
+}
+
+pub enum Admission {
+    /// The attempt may proceed; `failures` includes this attempt, counted in advance.
+    Admitted {
+        failures: i64,
+        user: Option<UserRow>,
+    },
+    Throttled {
+        locked_until: i64,
+    },
+}
+
+/// One batch: count the attempt if the key is not locked, and read the user.
+pub async fn admit_password(
+    db: &Db,
+    key: &str,
+    lookup: Lookup<'_>,
+    nonce: &str,
+    now: i64,
+) -> Result<Admission, ApiError> {
+    let count = db.statement(
+        &format!(
+            "INSERT INTO throttle (key, failures, locked_until, last_by) VALUES (?1, 1, ?2, ?3) \
+             ON CONFLICT(key) DO UPDATE SET failures = failures + 1, \
+             locked_until = ?2 + {delay}, last_by = ?3 WHERE locked_until <= ?2",
+            delay = delay_sql("failures + 1")
+        ),
+        args![key, now, nonce],
+    )?;
+    let (column, value) = match lookup {
+        Lookup::Username(name) => ("username", name),
+        Lookup::UserId(id) => ("id", id),
+    };
+    let read = db.statement(
+        &format!(
+            "SELECT (t.last_by IS ?2) AS admitted, t.failures AS throttle_failures, \
+             t.locked_until AS throttle_locked_until, {cols} \
+             FROM throttle t LEFT JOIN users u ON u.{column} = ?3 WHERE t.key = ?1",
+            cols = USER_COLUMNS
+                .split(", ")
+                .map(|c| format!("u.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        args![key, nonce, value],
+    )?;
+    let results = db
+        .batch("throttle.admit_password", vec![count, read])
+        .await?;
+
+    #[derive(Deserialize)]
+    struct Row {
+        admitted: i64,
+        throttle_failures: i64,
+        throttle_locked_until: i64,
+        #[serde(flatten)]
+        user: Option<UserRow>,
+    }
+    let row = rows::<Row>(&results[1], "read admission")?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::Internal("throttle row missing after upsert".into()))?;
+    Ok(if row.admitted == 1 {
+        Admission::Admitted {
+            failures: row.throttle_failures,
+            user: row.user,
+        }
+    } else {
+        Admission::Throttled {
+            locked_until: row.throttle_locked_until,
+        }
+    })
+}
+
+/// After a correct password: the attempt counted in advance was not a failure. If no
+/// other attempt was admitted since ours, the count starts over; otherwise only our
+/// own advance is given back, so parallel guesses keep theirs.
+pub fn settle_success_sql() -> &'static str {
+    "UPDATE throttle SET \
+       failures = CASE WHEN last_by IS ?2 THEN 0 ELSE MAX(failures - 1, 0) END, \
+       locked_until = CASE WHEN last_by IS ?2 THEN 0 ELSE locked_until END \
+     WHERE key = ?1"
+}
+
+pub async fn settle_success(db: &Db, key: &str, nonce: &str) -> Result<(), ApiError> {
+    let stmt = db.statement(settle_success_sql(), args![key, nonce])?;
+    db.run("throttle.settle", stmt).await?;
+    Ok(())
+}
