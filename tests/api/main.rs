@@ -5,8 +5,10 @@
 mod common;
 mod support;
 
+mod attacks;
 mod bad_input;
 mod refresh_and_logout;
 mod register_and_login;
+mod step_up;
 mod tokens;
 mod two_factor;

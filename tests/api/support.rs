@@ -151,3 +151,51 @@ pub fn assert_error(response: &TestResponse, status: u16, code: &str) {
         "error without a message: {body}"
     );
 }
+
+/// A request from a given client address (`CF-Connecting-IP`), for tests that need
+/// many requests without meeting the per-IP limits.
+pub fn post_from(app: &TestApp, ip: &str, path: &str, body: &Value) -> TestResponse {
+    app.request(
+        "POST",
+        path,
+        Some(&body.to_string()),
+        &[
+            ("content-type", "application/json"),
+            ("cf-connecting-ip", ip),
+        ],
+    )
+}
+
+/// Runs `n` requests at once (threads released together) and returns the responses.
+pub fn in_parallel<F>(n: usize, request: F) -> Vec<TestResponse>
+where
+    F: Fn(usize) -> TestResponse + Sync,
+{
+    let barrier = std::sync::Barrier::new(n);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..n)
+            .map(|i| {
+                let barrier = &barrier;
+                let request = &request;
+                scope.spawn(move || {
+                    barrier.wait();
+                    request(i)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
+pub fn count_status(responses: &[TestResponse], status: u16) -> usize {
+    responses.iter().filter(|r| r.status == status).count()
+}
+
+/// A 6-digit code that is not valid for `secret` anywhere near now.
+pub fn wrong_code(secret: &TotpSecret) -> String {
+    let window: Vec<String> = (-2..=2).map(|s| code(secret, s)).collect();
+    (0..)
+        .map(|n: u32| format!("{:06}", (n * 7919) % 1_000_000))
+        .find(|c| !window.contains(c))
+        .unwrap()
+}

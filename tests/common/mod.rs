@@ -120,8 +120,11 @@ pub struct TestApp {
     /// The `--persist-to` directory (local D1 sqlite files live under `v3/d1/`).
     pub state_dir: PathBuf,
     pub log_path: PathBuf,
+    /// The `--var` overrides this Worker runs with.
+    vars: Vec<(String, String)>,
+    port_retries: usize,
     /// Sent as `CF-Connecting-IP` unless a request sets its own.
-    client_ip: std::cell::RefCell<String>,
+    client_ip: std::sync::Mutex<String>,
     child: Child,
 }
 
@@ -156,7 +159,12 @@ pub fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
         dir,
         state_dir,
         log_path,
-        client_ip: std::cell::RefCell::new(random_client_ip()),
+        vars: vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        port_retries: 0,
+        client_ip: std::sync::Mutex::new(random_client_ip()),
         child,
     };
     // If this panics, `app` is dropped and the process group is killed.
@@ -170,7 +178,7 @@ fn start_worker(
     dir: &Path,
     state_dir: &Path,
     log_path: &Path,
-    vars: &[(&str, &str)],
+    vars: &[(impl AsRef<str>, impl AsRef<str>)],
 ) -> (u16, Child) {
     let (port, inspector_port) = free_ports();
     let log = OpenOptions::new()
@@ -193,7 +201,8 @@ fn start_worker(
         .args(["--log-level", &log_level])
         .arg("--show-interactive-dev-session=false");
     for (name, value) in vars {
-        cmd.arg("--var").arg(format!("{name}:{value}"));
+        cmd.arg("--var")
+            .arg(format!("{}:{}", name.as_ref(), value.as_ref()));
     }
     cmd.stdin(Stdio::null())
         .stdout(Stdio::from(log))
@@ -287,7 +296,7 @@ impl TestApp {
             .iter()
             .any(|(n, _)| n.eq_ignore_ascii_case("cf-connecting-ip"))
         {
-            req = req.set("cf-connecting-ip", &self.client_ip.borrow());
+            req = req.set("cf-connecting-ip", &self.client_ip.lock().unwrap());
         }
         for (name, value) in headers {
             req = req.set(name, value);
@@ -310,7 +319,7 @@ impl TestApp {
 
     /// From now on, requests come from `ip` (the `CF-Connecting-IP` header).
     pub fn set_client_ip(&self, ip: &str) {
-        *self.client_ip.borrow_mut() = ip.to_owned();
+        *self.client_ip.lock().unwrap() = ip.to_owned();
     }
 
     /// Stops the Worker and starts it again over the same state (D1, KV) with new
@@ -343,6 +352,25 @@ impl TestApp {
         let started = Instant::now();
         loop {
             if let Some(status) = self.child.try_wait().expect("try_wait on wrangler") {
+                // Free ports are found by binding and releasing them; another process can
+                // take one in between. Start again on new ports when that happened.
+                let log = fs::read_to_string(&self.log_path).unwrap_or_default();
+                if log.matches("Address already in use").count() > self.port_retries
+                    && self.port_retries < 3
+                {
+                    self.port_retries += 1;
+                    let (port, child) = start_worker(
+                        test_env(),
+                        &self.dir,
+                        &self.state_dir,
+                        &self.log_path,
+                        &self.vars,
+                    );
+                    self.child = child;
+                    self.port = port;
+                    self.address = format!("http://127.0.0.1:{port}");
+                    return self.wait_until_healthy();
+                }
                 panic!(
                     "wrangler dev exited early ({status}) before serving /health\n\
                      --- wrangler log tail ({}) ---\n{}",

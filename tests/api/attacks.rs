@@ -1,0 +1,250 @@
+//! The attack suite: brute force, races, enumeration and per-IP limits, each against
+//! the running Worker.
+
+use std::time::Instant;
+
+use serde_json::json;
+
+use crate::common::spawn_app;
+use crate::support::*;
+
+#[test]
+fn five_wrong_passwords_lock_the_account_and_an_unknown_name_alike() {
+    let app = spawn_app();
+    register(&app, "victim");
+
+    for _ in 0..5 {
+        assert_error(
+            &login(&app, "victim", "wrong password!!"),
+            401,
+            "invalid_credentials",
+        );
+        assert_error(
+            &login(&app, "ghost", "wrong password!!"),
+            401,
+            "invalid_credentials",
+        );
+    }
+    // Even the right password waits now.
+    let locked = login(&app, "victim", PASSWORD);
+    assert_error(&locked, 429, "too_many_attempts");
+    assert_eq!(locked.json()["retry_after"], 30);
+    assert_eq!(locked.header("retry-after"), Some("30"));
+
+    let ghost = login(&app, "ghost", PASSWORD);
+    assert_eq!(ghost.status, locked.status);
+    assert_eq!(
+        ghost.body, locked.body,
+        "an unknown name must look locked the same way"
+    );
+    assert_eq!(ghost.header("retry-after"), locked.header("retry-after"));
+}
+
+#[test]
+fn a_correct_password_resets_the_count() {
+    let app = spawn_app();
+    register(&app, "walter");
+    for _round in 0..2 {
+        for _ in 0..4 {
+            assert_error(
+                &login(&app, "walter", "wrong password!!"),
+                401,
+                "invalid_credentials",
+            );
+        }
+        Tokens::from(&login(&app, "walter", PASSWORD));
+    }
+    // Eight failures in all, never five in a row: never locked.
+}
+
+#[test]
+fn fifty_parallel_wrong_passwords_get_five_guesses() {
+    let app = spawn_app();
+    register(&app, "target");
+    let responses = in_parallel(50, |i| {
+        // Fifty different addresses, so the per-IP limit is not what stops them.
+        post_from(
+            &app,
+            &format!("198.19.10.{}", i + 1),
+            "/v1/login",
+            &json!({ "username": "target", "password": format!("guess number {i:02}") }),
+        )
+    });
+    assert_eq!(
+        count_status(&responses, 401),
+        5,
+        "exactly five guesses are checked"
+    );
+    assert_eq!(count_status(&responses, 429), 45);
+    assert_error(&login(&app, "target", PASSWORD), 429, "too_many_attempts");
+}
+
+#[test]
+fn fresh_mfa_tokens_do_not_reset_the_second_factor_count() {
+    let app = spawn_app();
+    let enrolled = user_with_totp(&app, "xavier");
+    let wrong = wrong_code(&enrolled.secret);
+
+    let first = start_mfa_login(&app, "xavier");
+    for _ in 0..3 {
+        assert_error(&submit_code(&app, &first, &wrong), 401, "invalid_code");
+    }
+    let second = start_mfa_login(&app, "xavier");
+    for _ in 0..2 {
+        assert_error(&submit_code(&app, &second, &wrong), 401, "invalid_code");
+    }
+    // Five failures on the account: a third token, even with the right code, waits.
+    let third = start_mfa_login(&app, "xavier");
+    let response = submit_code(&app, &third, &code(&enrolled.secret, 1));
+    assert_error(&response, 429, "too_many_attempts");
+    assert_eq!(response.json()["retry_after"], 30);
+}
+
+#[test]
+fn twenty_parallel_logins_with_one_code_across_two_tokens_succeed_once() {
+    let app = spawn_app();
+    let enrolled = user_with_totp(&app, "yvonne");
+    let tokens = [
+        start_mfa_login(&app, "yvonne"),
+        start_mfa_login(&app, "yvonne"),
+    ];
+    let next = code(&enrolled.secret, 1);
+    let responses = in_parallel(20, |i| {
+        post_from(
+            &app,
+            &format!("198.19.20.{}", i + 1),
+            "/v1/login/mfa",
+            &json!({ "mfa_token": tokens[i % 2], "code": next }),
+        )
+    });
+    assert_eq!(count_status(&responses, 200), 1, "one code, one session");
+    assert_eq!(count_status(&responses, 500), 0);
+}
+
+#[test]
+fn one_recovery_code_used_twice_at_once_works_once() {
+    let app = spawn_app();
+    let enrolled = user_with_totp(&app, "zara");
+    let tokens = [start_mfa_login(&app, "zara"), start_mfa_login(&app, "zara")];
+    let recovery = &enrolled.recovery_codes[3];
+    let responses = in_parallel(2, |i| {
+        app.post_json(
+            "/v1/login/mfa",
+            &json!({ "mfa_token": tokens[i], "recovery_code": recovery }),
+        )
+    });
+    assert_eq!(count_status(&responses, 200), 1);
+    assert_eq!(count_status(&responses, 401), 1);
+}
+
+#[test]
+fn one_refresh_token_used_twice_at_once_works_once_and_ends_the_family() {
+    let app = spawn_app();
+    let tokens = register_and_login(&app, "amos");
+    let responses = in_parallel(2, |_| {
+        app.post_json(
+            "/v1/token/refresh",
+            &json!({ "refresh_token": tokens.refresh }),
+        )
+    });
+    assert_eq!(count_status(&responses, 200), 1);
+    assert_eq!(count_status(&responses, 401), 1);
+    // The replay revoked the session: the winner's new token is dead too.
+    let winner = responses.iter().find(|r| r.status == 200).unwrap();
+    let rotated = Tokens::from(winner);
+    let again = app.post_json(
+        "/v1/token/refresh",
+        &json!({ "refresh_token": rotated.refresh }),
+    );
+    assert_error(&again, 401, "invalid_grant");
+}
+
+#[test]
+fn unknown_users_and_wrong_passwords_take_the_same_time() {
+    let app = spawn_app();
+    let known: Vec<String> = (0..8).map(|i| format!("timing{i}")).collect();
+    for (i, name) in known.iter().enumerate() {
+        app.set_client_ip(&format!("198.19.30.{}", i + 1));
+        register(&app, name);
+    }
+    let mut wrong_password = Vec::new();
+    let mut unknown_user = Vec::new();
+    // Interleaved, two attempts per account (under the throttle), each from its own
+    // address (under the per-IP limit).
+    for round in 0..16 {
+        let ip = format!("198.19.31.{}", round + 1);
+        let body = json!({ "username": known[round % 8], "password": "not the password" });
+        let started = Instant::now();
+        let a = post_from(&app, &ip, "/v1/login", &body);
+        wrong_password.push(started.elapsed().as_secs_f64() * 1000.0);
+
+        let body = json!({ "username": format!("nobody{round}"), "password": "not the password" });
+        let started = Instant::now();
+        let b = post_from(&app, &ip, "/v1/login", &body);
+        unknown_user.push(started.elapsed().as_secs_f64() * 1000.0);
+
+        assert_eq!((a.status, &a.body), (b.status, &b.body));
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (known_ms, unknown_ms) = (median(&mut wrong_password), median(&mut unknown_user));
+    // Generous: skipping the Argon2 work for unknown names would make them several
+    // times faster; noise on a busy machine stays well within a factor of two.
+    let ratio = unknown_ms / known_ms;
+    assert!(
+        (0.5..=2.0).contains(&ratio),
+        "median wrong-password {known_ms:.1} ms vs unknown-user {unknown_ms:.1} ms"
+    );
+}
+
+#[test]
+fn per_ip_limits_key_on_cf_connecting_ip_only() {
+    let app = spawn_app();
+    let attempt = |ip: &str, forwarded: &str, n: usize| {
+        app.request(
+            "POST",
+            "/v1/register",
+            Some(&json!({ "username": format!("bulk{n}"), "password": PASSWORD }).to_string()),
+            &[
+                ("content-type", "application/json"),
+                ("cf-connecting-ip", ip),
+                ("x-forwarded-for", forwarded),
+            ],
+        )
+    };
+    for n in 0..10 {
+        assert_eq!(attempt("198.19.40.1", "10.0.0.1", n).status, 201);
+    }
+    // A different X-Forwarded-For changes nothing...
+    let limited = attempt("198.19.40.1", "10.9.9.9", 10);
+    assert_error(&limited, 429, "rate_limited");
+    assert!(limited.header("retry-after").is_some());
+    // ...while another client address has its own budget.
+    assert_eq!(attempt("198.19.40.2", "10.0.0.1", 11).status, 201);
+}
+
+#[test]
+fn codes_are_exactly_six_ascii_digits() {
+    let app = spawn_app();
+    let enrolled = user_with_totp(&app, "bruno");
+    let token = start_mfa_login(&app, "bruno");
+    let good = code(&enrolled.secret, 1);
+    for bad in [
+        format!("{good} "),
+        format!("0{good}"),
+        good[..5].to_string(),
+        good.replace(|_: char| true, "٣"),
+        format!("{}.0", &good[..5]),
+    ] {
+        assert_error(&submit_code(&app, &token, &bad), 400, "invalid_request");
+    }
+    let as_number = app.post_json(
+        "/v1/login/mfa",
+        &json!({ "mfa_token": token, "code": good.parse::<u32>().unwrap() }),
+    );
+    assert_error(&as_number, 400, "invalid_request");
+    // None of that cost an attempt.
+    Tokens::from(&submit_code(&app, &token, &good));
+}
