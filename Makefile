@@ -3,7 +3,8 @@
 #   make tools     install the toolchain pieces (skipped when already at the right version)
 #   make build     build/index.js + wasm via worker-build (no-op when up to date)
 #   make dev       serve the Worker on http://127.0.0.1:$(PORT) with local D1/KV in $(STATE_DIR)
-#   make test      unit + integration tests (integration tests start their own `wrangler dev`)
+#   make test      unit + integration tests (integration tests start their own `wrangler dev`),
+#                  then the browser test of the demo page (make browser-test)
 #   make lint      rustfmt + clippy (native and wasm32)
 #
 # Every variable below can be overridden: `make dev PORT=9000`, `make build WASM_OPT_BIN=...`.
@@ -50,7 +51,8 @@ export WRANGLER_SEND_METRICS ?= false
 NPM_STAMP := node_modules/.edge-login-npm-ci.stamp
 BUILD_OUT := build/index.js
 # Directories too: their mtime changes when a file is added, removed or renamed.
-BUILD_INPUTS := $(shell find src -type d -o \( -name '*.rs' -o -name '*.txt' \) -type f 2>/dev/null) Cargo.toml Cargo.lock
+# *.html: src/http/demo.html is compiled in with include_str!.
+BUILD_INPUTS := $(shell find src -type d -o \( -name '*.rs' -o -name '*.txt' -o -name '*.html' \) -type f 2>/dev/null) Cargo.toml Cargo.lock
 
 # Commands started from a recipe that themselves run `make build` (wrangler's [build] command)
 # must see a fresh top-level make, not our MAKEFLAGS/jobserver.
@@ -121,13 +123,39 @@ CARGO_TEST_ARGS ?=
 
 test: tools build dev-vars
 	@mkdir -p $(dir $(TEST_LOG))
-	$(NO_MAKE_ENV) $(CARGO) test --locked $(CARGO_TEST_ARGS) 2>&1 | tee $(TEST_LOG)
-	@awk '/^test result:/ { p += $$4; f += $$6 } END { printf "%d passed, %d failed\n", p, f }' $(TEST_LOG)
+	$(NO_MAKE_ENV) $(CARGO) test --locked --workspace $(CARGO_TEST_ARGS) 2>&1 | tee $(TEST_LOG)
+	@$(MAKE) --no-print-directory browser-test
+	@awk '/^test result:/ { p += $$4; f += $$6 } /^# pass / { p += $$3 } /^# fail / { f += $$3 } \
+	  END { printf "%d passed, %d failed\n", p, f }' $(TEST_LOG) $(BROWSER_TEST_LOG)
+
+# Browser test of the demo page at GET / (tests/browser/: node's test runner + playwright-core)
+# in Debian's headless Chromium, which is installed when missing (as root, as CI runs; else via
+# sudo). It starts its own `wrangler dev`. Its TAP report feeds the summary line of `make test`.
+NODE ?= node
+CHROMIUM ?= /usr/bin/chromium
+BROWSER_TEST_LOG ?= target/browser/test-output.tap
+SUDO ?= $(if $(filter 0,$(shell id -u)),,sudo)
+APT_GET := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300
+
+.PHONY: browser-test browser-tools
+
+browser-tools:
+	@if [[ ! -x "$(CHROMIUM)" ]]; then \
+	  echo "browser-tools: installing Debian's chromium and chromium-driver"; \
+	  $(APT_GET) update -qq; \
+	  $(APT_GET) install -y -qq --no-install-recommends chromium chromium-driver; \
+	fi
+
+browser-test: tools build dev-vars browser-tools
+	@mkdir -p $(dir $(BROWSER_TEST_LOG))
+	$(NO_MAKE_ENV) CHROMIUM_BIN="$(CHROMIUM)" $(NODE) --test \
+	  --test-reporter=spec --test-reporter-destination=stdout \
+	  --test-reporter=tap --test-reporter-destination=$(BROWSER_TEST_LOG) tests/browser/
 
 lint:
 	$(CARGO) fmt --check
-	$(CARGO) clippy --locked --all-targets -- -D warnings
-	$(CARGO) clippy --locked --target $(WASM_TARGET) --lib -- -D warnings
+	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --locked --target $(WASM_TARGET) -p edge-login -p edge-login-verifier --lib -- -D warnings
 
 fmt:
 	$(CARGO) fmt
