@@ -9,6 +9,7 @@ mod attacks;
 mod bad_input;
 mod refresh_and_logout;
 mod register_and_login;
+mod rotation;
 mod step_up;
 mod tokens;
 mod two_factor;
