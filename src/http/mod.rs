@@ -17,10 +17,6 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let started = Date::now().as_millis();
     let method = req.method().to_string();
     let path = req.path();
-    // TEMP(demo page): GET / serves demo.html until the lead adds a proper route.
-    if path == "/" && matches!(req.method(), worker::Method::Get | worker::Method::Head) {
-        return demo_page();
-    }
     let header = |name: &str| req.headers().get(name).ok().flatten();
     let request_id = header("cf-ray").unwrap_or_else(crate::domain::opaque::random_id);
     let ip = header("cf-connecting-ip");
@@ -64,32 +60,4 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         })
     );
     reply.render()
-}
-
-/// TEMP(demo page): the HTML, with a CSP that allows exactly its inline <script> and <style>.
-fn demo_page() -> Result<Response> {
-    use base64::Engine;
-    use sha2::{Digest, Sha256};
-    let html = include_str!("demo.html");
-    let hash = |open: &str, close: &str| {
-        let start = html.find(open).map_or(0, |i| i + open.len());
-        let end = html[start..].find(close).map_or(start, |i| start + i);
-        let digest = Sha256::digest(&html.as_bytes()[start..end]);
-        format!(
-            "'sha256-{}'",
-            base64::engine::general_purpose::STANDARD.encode(digest)
-        )
-    };
-    let csp = format!(
-        "default-src 'none'; script-src {}; style-src {}; img-src data:; connect-src 'self'; \
-         base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-        hash("<script>", "</script>"),
-        hash("<style>", "</style>")
-    );
-    let mut page = Response::from_html(html)?;
-    let headers = page.headers_mut();
-    headers.set("Content-Security-Policy", &csp)?;
-    headers.set("Cache-Control", "no-store")?;
-    headers.set("X-Content-Type-Options", "nosniff")?;
-    Ok(page)
 }

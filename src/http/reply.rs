@@ -5,9 +5,15 @@ use worker::{Response, Result};
 
 use crate::error::ApiError;
 
+enum Body {
+    Json(Value),
+    Html(&'static str),
+    Empty,
+}
+
 pub struct Reply {
     pub status: u16,
-    body: Option<Value>,
+    body: Body,
     headers: Vec<(&'static str, String)>,
     /// Kept so the entry point can log the detail that the body leaves out.
     pub internal: Option<ApiError>,
@@ -17,8 +23,18 @@ impl Reply {
     pub fn json(status: u16, body: Value) -> Self {
         Self {
             status,
-            body: Some(body),
+            body: Body::Json(body),
             headers: vec![],
+            internal: None,
+        }
+    }
+
+    /// A static page; `csp` is its Content-Security-Policy.
+    pub fn html(page: &'static str, csp: String) -> Self {
+        Self {
+            status: 200,
+            body: Body::Html(page),
+            headers: vec![("Content-Security-Policy", csp)],
             internal: None,
         }
     }
@@ -30,7 +46,7 @@ impl Reply {
     pub fn no_content() -> Self {
         Self {
             status: 204,
-            body: None,
+            body: Body::Empty,
             headers: vec![],
             internal: None,
         }
@@ -52,8 +68,9 @@ impl Reply {
 
     pub fn render(self) -> Result<Response> {
         let mut response = match &self.body {
-            Some(body) => Response::from_json(body)?,
-            None => Response::empty()?,
+            Body::Json(body) => Response::from_json(body)?,
+            Body::Html(page) => Response::from_html(*page)?,
+            Body::Empty => Response::empty()?,
         }
         .with_status(self.status);
         let headers = response.headers_mut();

@@ -20,6 +20,7 @@ pub type Handled = (Reply, Option<String>);
 
 /// Every route and the one method it answers (GET also answers HEAD).
 const ROUTES: &[(&str, &str)] = &[
+    ("/", "GET"),
     ("/health", "GET"),
     ("/.well-known/jwks.json", "GET"),
     ("/v1/register", "POST"),
@@ -51,6 +52,7 @@ pub async fn dispatch(req: Request, app: &App) -> Result<Handled, ApiError> {
         return Err(ApiError::MethodNotAllowed(allowed));
     }
     match path.as_str() {
+        "/" => Ok((meta::demo(), None)),
         "/health" => Ok((meta::health(), None)),
         "/.well-known/jwks.json" => Ok((meta::jwks(app)?, None)),
         "/v1/register" => register::register(req, app).await,
