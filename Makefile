@@ -52,7 +52,7 @@ NPM_STAMP := node_modules/.edge-login-npm-ci.stamp
 BUILD_OUT := build/index.js
 # Directories too: their mtime changes when a file is added, removed or renamed.
 # *.html: src/http/demo.html is compiled in with include_str!.
-BUILD_INPUTS := $(shell find src -type d -o \( -name '*.rs' -o -name '*.txt' -o -name '*.html' \) -type f 2>/dev/null) Cargo.toml Cargo.lock
+BUILD_INPUTS := $(shell find src -type d -o \( -name '*.rs' -o -name '*.txt' -o -name '*.html' -o -name '*.json' \) -type f 2>/dev/null) Cargo.toml Cargo.lock
 
 # Commands started from a recipe that themselves run `make build` (wrangler's [build] command)
 # must see a fresh top-level make, not our MAKEFLAGS/jobserver.
@@ -121,12 +121,24 @@ dev: tools build dev-vars schema
 TEST_LOG ?= target/test-output.log
 CARGO_TEST_ARGS ?=
 
-test: tools build dev-vars
+test: tools build dev-vars schema-check deploy-check
 	@mkdir -p $(dir $(TEST_LOG))
 	$(NO_MAKE_ENV) $(CARGO) test --locked --workspace $(CARGO_TEST_ARGS) 2>&1 | tee $(TEST_LOG)
 	@$(MAKE) --no-print-directory browser-test
 	@awk '/^test result:/ { p += $$4; f += $$6 } /^# pass / { p += $$3 } /^# fail / { f += $$3 } \
 	  END { printf "%d passed, %d failed\n", p, f }' $(TEST_LOG) $(BROWSER_TEST_LOG)
+
+# schema.sql must equal the migrations applied in order.
+PYTHON ?= python3
+schema-check:
+	$(PYTHON) scripts/check-schema.py
+
+# The production bundle builds and wrangler accepts the config, bindings and vars as
+# `wrangler deploy` would (no account or network needed).
+deploy-check: tools
+	$(NO_MAKE_ENV) $(NPX) wrangler deploy --dry-run --outdir target/deploy-dry-run
+
+.PHONY: schema-check deploy-check
 
 # Browser test of the demo page at GET / (tests/browser/: node's test runner + playwright-core)
 # in Debian's headless Chromium, which is installed when missing (as root, as CI runs; else via

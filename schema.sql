@@ -1,5 +1,8 @@
--- The full current schema of the D1 database (binding DB). Apply to a fresh database
--- with: npx wrangler d1 execute DB --file schema.sql [--local | --remote]
+-- The full current schema of the D1 database (binding DB), for a fresh database:
+--   npx wrangler d1 execute DB --file schema.sql [--local | --remote]
+-- An existing database is brought up to date with the numbered files in migrations/
+-- (npx wrangler d1 migrations apply DB --remote); scripts/check-schema.py checks that
+-- both roads lead to the same schema.
 -- Times are unix seconds from the Worker clock.
 
 -- One row per account. The TOTP secret is AES-256-GCM ciphertext ("kid.base64"),

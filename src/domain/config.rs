@@ -3,6 +3,7 @@
 //! Built from a plain lookup function so it is testable natively; the Worker passes
 //! a closure over `Env`.
 
+use super::cors::CorsPolicy;
 use super::keys::{parse_key_list, parse_single_key};
 use super::recovery::RecoveryHasher;
 use super::secret_box::SecretBox;
@@ -16,6 +17,7 @@ pub struct Config {
     pub refresh_ttl: i64,
     pub mfa_ttl: i64,
     pub enrollment_ttl: i64,
+    pub cors: CorsPolicy,
 }
 
 /// KV refuses TTLs under 60 s.
@@ -63,6 +65,7 @@ impl Config {
             refresh_ttl: seconds("REFRESH_TOKEN_TTL", 3600, 400 * 86400)?,
             mfa_ttl: seconds("MFA_TOKEN_TTL", KV_MIN_TTL, 900)?,
             enrollment_ttl: seconds("ENROLLMENT_TTL", KV_MIN_TTL, 3600)?,
+            cors: CorsPolicy::parse(&var("CORS_ALLOWED_ORIGINS").unwrap_or_default())?,
         })
     }
 }

@@ -1,6 +1,7 @@
 //! The pure domain core: everything here compiles and is tested natively.
 
 pub mod config;
+pub mod cors;
 pub mod email;
 pub mod events;
 pub mod factor;

@@ -21,11 +21,22 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let request_id = header("cf-ray").unwrap_or_else(crate::domain::opaque::random_id);
     let ip = header("cf-connecting-ip");
 
+    let origin = header("origin");
+    let preflight = req.method() == worker::Method::Options;
+
     let app = App::new(env, ctx, ip);
-    let (mut reply, user_id) = match routes::dispatch(req, &app).await {
+    let handled = if preflight {
+        routes::preflight(&path).map(|r| (r, None))
+    } else {
+        routes::dispatch(req, &app).await
+    };
+    let (mut reply, user_id) = match handled {
         Ok(done) => done,
         Err(error) => (Reply::error(&error), None),
     };
+    if let Some(origin) = origin {
+        reply = cors(reply, &app, &origin, preflight);
+    }
     app.flush_events();
     if let Some(ApiError::Internal(detail)) = &reply.internal {
         worker::console_error!(
@@ -60,4 +71,23 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         })
     );
     reply.render()
+}
+
+/// Adds the CORS headers for an allowed origin; a refused origin gets none, which the
+/// browser enforces.
+fn cors(reply: Reply, app: &App, origin: &str, preflight: bool) -> Reply {
+    use crate::domain::cors::{ALLOWED_HEADERS, EXPOSED_HEADERS, MAX_AGE_SECONDS};
+    let Some(allowed) = app.config().ok().and_then(|c| c.cors.allow_origin(origin)) else {
+        return reply.header("Vary", "Origin");
+    };
+    let reply = reply
+        .header("Access-Control-Allow-Origin", allowed)
+        .header("Vary", "Origin");
+    if preflight {
+        reply
+            .header("Access-Control-Allow-Headers", ALLOWED_HEADERS)
+            .header("Access-Control-Max-Age", MAX_AGE_SECONDS.to_string())
+    } else {
+        reply.header("Access-Control-Expose-Headers", EXPOSED_HEADERS)
+    }
 }

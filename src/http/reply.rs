@@ -8,6 +8,8 @@ use crate::error::ApiError;
 enum Body {
     Json(Value),
     Html(&'static str),
+    /// A document compiled into the Worker, served as it is.
+    Static(&'static str, &'static str),
     Empty,
 }
 
@@ -24,6 +26,16 @@ impl Reply {
         Self {
             status,
             body: Body::Json(body),
+            headers: vec![],
+            internal: None,
+        }
+    }
+
+    /// A static document with its content type.
+    pub fn document(body: &'static str, content_type: &'static str) -> Self {
+        Self {
+            status: 200,
+            body: Body::Static(body, content_type),
             headers: vec![],
             internal: None,
         }
@@ -70,6 +82,11 @@ impl Reply {
         let mut response = match &self.body {
             Body::Json(body) => Response::from_json(body)?,
             Body::Html(page) => Response::from_html(*page)?,
+            Body::Static(body, content_type) => {
+                let mut r = Response::ok(*body)?;
+                r.headers_mut().set("Content-Type", content_type)?;
+                r
+            }
             Body::Empty => Response::empty()?,
         }
         .with_status(self.status);

@@ -7,6 +7,7 @@ mod support;
 
 mod attacks;
 mod bad_input;
+mod ecosystem;
 mod refresh_and_logout;
 mod register_and_login;
 mod rotation;

@@ -14,6 +14,13 @@ pub fn jwks(app: &App) -> Result<Reply, ApiError> {
     Ok(Reply::ok(app.config()?.tokens.jwks()).header("Cache-Control", "public, max-age=300"))
 }
 
+/// The OpenAPI 3.1 description of this API.
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
+pub fn openapi() -> Reply {
+    Reply::document(OPENAPI, "application/json").header("Cache-Control", "public, max-age=300")
+}
+
 const DEMO_PAGE: &str = include_str!("../demo.html");
 
 thread_local! {

@@ -22,6 +22,7 @@ pub type Handled = (Reply, Option<String>);
 const ROUTES: &[(&str, &str)] = &[
     ("/", "GET"),
     ("/health", "GET"),
+    ("/openapi.json", "GET"),
     ("/.well-known/jwks.json", "GET"),
     ("/v1/register", "POST"),
     ("/v1/login", "POST"),
@@ -54,6 +55,7 @@ pub async fn dispatch(req: Request, app: &App) -> Result<Handled, ApiError> {
     match path.as_str() {
         "/" => Ok((meta::demo(), None)),
         "/health" => Ok((meta::health(), None)),
+        "/openapi.json" => Ok((meta::openapi(), None)),
         "/.well-known/jwks.json" => Ok((meta::jwks(app)?, None)),
         "/v1/register" => register::register(req, app).await,
         "/v1/login" => login::login(req, app).await,
@@ -70,6 +72,15 @@ pub async fn dispatch(req: Request, app: &App) -> Result<Handled, ApiError> {
         "/v1/2fa/recovery-codes" => second_factor::regenerate_recovery_codes(req, app).await,
         _ => Err(ApiError::NotFound),
     }
+}
+
+/// `OPTIONS` on a route: a CORS preflight, naming the method the route answers.
+pub fn preflight(path: &str) -> Result<Reply, ApiError> {
+    let (_, method) = ROUTES
+        .iter()
+        .find(|(p, _)| *p == path)
+        .ok_or(ApiError::NotFound)?;
+    Ok(Reply::no_content().header("Access-Control-Allow-Methods", *method))
 }
 
 /// Paths are logged as routes; anything else is logged as "unmatched" so that a
