@@ -73,7 +73,8 @@ fn totp_secrets_are_re_encrypted_under_the_newest_key_on_use() {
     // Rotation: t2 first, t1 still there. Logging in uses (and re-seals) the secret.
     app.restart_with(&[("TOTP_ENCRYPTION_KEYS", &format!("{t2},{t1}"))]);
     let token = start_mfa_login(&app, "ines");
-    Tokens::from(&submit_code(&app, &token, &code(&enrolled.secret, 1)));
+    let used = code(&enrolled.secret, 1);
+    Tokens::from(&submit_code(&app, &token, &used));
 
     // With t1 gone, the secret still opens: it was re-sealed under t2. (The re-seal
     // runs after the response; allow it a moment.) The code just used is a replay, so
@@ -81,7 +82,7 @@ fn totp_secrets_are_re_encrypted_under_the_newest_key_on_use() {
     std::thread::sleep(std::time::Duration::from_millis(500));
     app.restart_with(&[("TOTP_ENCRYPTION_KEYS", &t2)]);
     let token = start_mfa_login(&app, "ines");
-    let replay = submit_code(&app, &token, &code(&enrolled.secret, 1));
+    let replay = submit_code(&app, &token, &used);
     assert_error(&replay, 401, "invalid_code");
     // The recovery codes do not depend on the TOTP key at all.
     let by_recovery = app.post_json(

@@ -23,14 +23,15 @@ fn disabling_totp_needs_aal2_the_password_and_a_fresh_code() {
             &tokens.access,
         );
         let secret = secret_from(&enroll.json());
+        let first = code(&secret, 0);
         let confirm = app.post_json_with_token(
             "/v1/2fa/totp/confirm",
-            &json!({ "code": code(&secret, 0) }),
+            &json!({ "code": first }),
             &tokens.access,
         );
-        (secret, Tokens::from(&confirm))
+        (secret, first, Tokens::from(&confirm))
     };
-    let (secret, aal2) = enrolled;
+    let (secret, first_code, aal2) = enrolled;
     let status = app.get_with_token("/v1/2fa", &aal2.access).json();
     assert_eq!(status["totp_enabled"], true);
     assert_eq!(status["recovery_codes_remaining"], 10);
@@ -64,7 +65,7 @@ fn disabling_totp_needs_aal2_the_password_and_a_fresh_code() {
     );
     // The code that confirmed enrolment is spent.
     assert_error(
-        &disable(&aal2.access, PASSWORD, &code(&secret, 0)),
+        &disable(&aal2.access, PASSWORD, &first_code),
         401,
         "invalid_code",
     );
@@ -84,9 +85,10 @@ fn disabling_totp_needs_aal2_the_password_and_a_fresh_code() {
 fn new_recovery_codes_replace_the_old_set() {
     let app = spawn_app();
     let enrolled = user_with_totp(&app, "dmitri");
+    let used = code(&enrolled.secret, 1);
     let response = app.post_json_with_token(
         "/v1/2fa/recovery-codes",
-        &json!({ "code": code(&enrolled.secret, 1) }),
+        &json!({ "code": used }),
         &enrolled.tokens.access,
     );
     assert_eq!(response.status, 200, "{}", response.body);
@@ -118,7 +120,7 @@ fn new_recovery_codes_replace_the_old_set() {
     assert_error(&missing, 400, "invalid_request");
     let spent = app.post_json_with_token(
         "/v1/2fa/recovery-codes",
-        &json!({ "code": code(&enrolled.secret, 1) }),
+        &json!({ "code": used }),
         &tokens.access,
     );
     assert_error(&spent, 401, "invalid_code");

@@ -40,6 +40,8 @@ impl Tokens {
 
 pub struct Enrolled {
     pub secret: TotpSecret,
+    /// The code that confirmed enrolment: its time step is spent.
+    pub first_code: String,
     pub recovery_codes: Vec<String>,
     pub tokens: Tokens,
 }
@@ -75,9 +77,10 @@ pub fn user_with_totp(app: &TestApp, username: &str) -> Enrolled {
     );
     assert_eq!(enroll.status, 200, "enroll: {}", enroll.body);
     let secret = secret_from(&enroll.json());
+    let first_code = code(&secret, 0);
     let confirm = app.post_json_with_token(
         "/v1/2fa/totp/confirm",
-        &json!({ "code": code(&secret, 0) }),
+        &json!({ "code": first_code }),
         &tokens.access,
     );
     let recovery_codes = confirm.json()["recovery_codes"]
@@ -88,6 +91,7 @@ pub fn user_with_totp(app: &TestApp, username: &str) -> Enrolled {
         .collect();
     Enrolled {
         secret,
+        first_code,
         recovery_codes,
         tokens: Tokens::from(&confirm),
     }

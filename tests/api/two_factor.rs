@@ -102,7 +102,7 @@ fn a_totp_user_logs_in_in_two_steps_and_each_code_works_once() {
     let mfa_token = body["mfa_token"].as_str().unwrap().to_owned();
 
     // The code that confirmed enrolment was consumed: replaying it fails.
-    let replay = submit_code(&app, &mfa_token, &code(&enrolled.secret, 0));
+    let replay = submit_code(&app, &mfa_token, &enrolled.first_code);
     assert_error(&replay, 401, "invalid_code");
     assert_eq!(replay.json()["attempts_remaining"], 4);
 
