@@ -153,12 +153,22 @@ pub async fn spend(
     })
 }
 
-/// Housekeeping off the response path: attempt rows are only needed while their token lives.
-pub async fn purge_expired(db: &Db, now: i64) -> Result<(), ApiError> {
-    let stmt = db.statement(
-        "DELETE FROM mfa_attempts WHERE expires_at < ?1",
-        args![now - 60],
-    )?;
-    db.run("mfa.purge", stmt).await?;
+/// Housekeeping off the response path: attempt rows are only needed while their token
+/// lives, and a throttle row idle for a day is forgotten (its count starts over).
+pub async fn purge_stale(db: &Db, now: i64) -> Result<(), ApiError> {
+    let batch = vec![
+        db.statement(
+            "DELETE FROM mfa_attempts WHERE expires_at < ?1",
+            args![now - 60],
+        )?,
+        db.statement(
+            "DELETE FROM throttle WHERE locked_until < ?1",
+            args![now - THROTTLE_MEMORY_SECONDS],
+        )?,
+    ];
+    db.batch("purge_stale", batch).await?;
     Ok(())
 }
+
+/// How long an idle attempt counter is kept.
+pub const THROTTLE_MEMORY_SECONDS: i64 = 86_400;

@@ -89,6 +89,49 @@ pub async fn replace_totp_secret(db: &Db, id: &str, old: &str, new: &str) -> Res
     Ok(())
 }
 
+/// Changes the password of a user without a second factor, ends every session and
+/// starts `session`, all only if the stored hash is still `old_hash` (the one the
+/// caller just verified): of two concurrent changes, one wins and the other changes
+/// nothing. Returns whether this call changed it.
+pub async fn replace_password(
+    db: &Db,
+    user_id: &str,
+    old_hash: &str,
+    new_hash: &str,
+    now: i64,
+    session: &NewSession<'_>,
+) -> Result<bool, ApiError> {
+    let unchanged = "EXISTS (SELECT 1 FROM users WHERE id = ?1 AND password_hash = ?3)";
+    let batch = vec![
+        super::sessions::revoke_all_statement(db, user_id, now, unchanged, args![old_hash])?,
+        super::sessions::insert_statement(
+            db,
+            session,
+            Some((
+                "EXISTS (SELECT 1 FROM users WHERE id = ?2 AND password_hash = ?7)",
+                args![old_hash],
+            )),
+        )?,
+        db.statement(
+            &format!("UPDATE users SET password_hash = ?2 WHERE {unchanged}"),
+            args![user_id, new_hash, old_hash],
+        )?,
+        db.statement(
+            "SELECT password_hash = ?2 AS changed FROM users WHERE id = ?1",
+            args![user_id, new_hash],
+        )?,
+    ];
+    let results = db.batch("users.replace_password", batch).await?;
+    #[derive(Deserialize)]
+    struct Changed {
+        changed: i64,
+    }
+    Ok(rows::<Changed>(&results[3], "password verdict")?
+        .into_iter()
+        .next()
+        .is_some_and(|c| c.changed == 1))
+}
+
 pub struct EnableTotp<'a> {
     pub user_id: &'a str,
     pub sealed_secret: &'a str,

@@ -5,7 +5,7 @@ use serde_json::json;
 use worker::Request;
 
 use super::grant::{authenticated, Grant, Profile};
-use super::password_check::check_password;
+use super::password_check::check_caller_password;
 use super::second_factor::{parse_factor, FreshFactor};
 use super::Handled;
 use crate::domain::events::EventKind;
@@ -15,8 +15,7 @@ use crate::error::ApiError;
 use crate::http::{body, App, Reply};
 use crate::store::factor::accepted;
 use crate::store::sessions::{insert_statement, revoke_all_statement};
-use crate::store::throttle::Lookup;
-use crate::store::{args, events};
+use crate::store::{args, events, users};
 
 #[derive(Deserialize)]
 struct ChangePasswordBody {
@@ -40,14 +39,7 @@ pub async fn change_password(mut req: Request, app: &App) -> Result<Handled, Api
     };
     let config = app.config()?;
     let db = app.db()?;
-    let user = check_password(
-        app,
-        &db,
-        &claims.preferred_username,
-        Lookup::UserId(&claims.sub),
-        &current,
-    )
-    .await?;
+    let user = check_caller_password(app, &db, &claims, &current).await?;
     if user.totp_enabled() && submitted.is_none() {
         return Err(ApiError::InvalidRequest(
             "two-factor authentication is on: send code (or recovery_code) too".into(),
@@ -91,47 +83,15 @@ pub async fn change_password(mut req: Request, app: &App) -> Result<Handled, Api
             step.spend(app, &db, &user.id, actions).await?;
         }
         None => {
-            // The password hash we checked is the one we replace: a concurrent change
-            // wins and this one changes nothing.
-            let ours = "EXISTS (SELECT 1 FROM users WHERE id = ?1 AND password_hash = ?3)";
-            let batch = vec![
-                revoke_all_statement(
-                    &db,
-                    &user.id,
-                    app.now,
-                    ours,
-                    args![user.password_hash.as_str()],
-                )?,
-                insert_statement(
-                    &db,
-                    &session,
-                    Some((
-                        "EXISTS (SELECT 1 FROM users WHERE id = ?2 AND password_hash = ?7)",
-                        args![user.password_hash.as_str()],
-                    )),
-                )?,
-                db.statement(
-                    &format!("UPDATE users SET password_hash = ?2 WHERE {ours}"),
-                    args![
-                        user.id.as_str(),
-                        new_hash.as_str(),
-                        user.password_hash.as_str()
-                    ],
-                )?,
-                db.statement(
-                    "SELECT password_hash = ?2 AS changed FROM users WHERE id = ?1",
-                    args![user.id.as_str(), new_hash.as_str()],
-                )?,
-            ];
-            let results = db.batch("users.change_password", batch).await?;
-            #[derive(Deserialize)]
-            struct Changed {
-                changed: i64,
-            }
-            let changed = crate::store::rows::<Changed>(&results[3], "password verdict")?
-                .into_iter()
-                .next()
-                .is_some_and(|c| c.changed == 1);
+            let changed = users::replace_password(
+                &db,
+                &user.id,
+                &user.password_hash,
+                &new_hash,
+                app.now,
+                &session,
+            )
+            .await?;
             if !changed {
                 return Err(ApiError::InvalidCredentials);
             }
@@ -140,12 +100,7 @@ pub async fn change_password(mut req: Request, app: &App) -> Result<Handled, Api
     app.event(EventKind::PasswordChanged, &user.id);
     let body = authenticated(
         &config,
-        &Profile {
-            user_id: &user.id,
-            username: &user.username,
-            email: user.email.as_deref(),
-            mfa_enabled: user.totp_enabled(),
-        },
+        &Profile::of(&user, user.totp_enabled()),
         &grant.session_id,
         &grant.authentication,
         &grant.refresh,

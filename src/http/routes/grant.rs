@@ -7,6 +7,7 @@ use crate::domain::opaque::{random_id, RefreshToken};
 use crate::domain::session::Authentication;
 use crate::domain::tokens::TokenSubject;
 use crate::store::sessions::NewSession;
+use crate::store::users::UserRow;
 
 /// Everything needed to persist and announce a new session.
 pub struct Grant {
@@ -47,6 +48,17 @@ pub struct Profile<'a> {
     pub username: &'a str,
     pub email: Option<&'a str>,
     pub mfa_enabled: bool,
+}
+
+impl<'a> Profile<'a> {
+    pub fn of(user: &'a UserRow, mfa_enabled: bool) -> Self {
+        Self {
+            user_id: &user.id,
+            username: &user.username,
+            email: user.email.as_deref(),
+            mfa_enabled,
+        }
+    }
 }
 
 /// The `authenticated` response body shared by login, login/mfa, refresh and confirm.

@@ -61,12 +61,7 @@ pub async fn login(mut req: Request, app: &App) -> Result<Handled, ApiError> {
             app.event(EventKind::LoginSucceeded, &user.id);
             let body = authenticated(
                 &config,
-                &Profile {
-                    user_id: &user.id,
-                    username: &user.username,
-                    email: user.email.as_deref(),
-                    mfa_enabled: false,
-                },
+                &Profile::of(&user, false),
                 &grant.session_id,
                 &grant.authentication,
                 &grant.refresh,
@@ -159,7 +154,7 @@ pub async fn login_mfa(mut req: Request, app: &App) -> Result<Handled, ApiError>
             let now = app.now;
             app.after_response("mfa cleanup", move |env| async move {
                 kv_from(&env)?.delete(&kv_key).await?;
-                mfa::purge_expired(&db_from(&env, std::rc::Rc::new(Timings::default()))?, now).await
+                mfa::purge_stale(&db_from(&env, std::rc::Rc::new(Timings::default()))?, now).await
             });
             app.event(EventKind::LoginSucceeded, user_id);
             if submitted.factor() == SecondFactor::RecoveryCode {

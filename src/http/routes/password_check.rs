@@ -5,12 +5,31 @@ use crate::domain::events::EventKind;
 use crate::domain::opaque::random_id;
 use crate::domain::password::{hash_password, needs_rehash, verify_password, Password, DUMMY_PHC};
 use crate::domain::throttle::{password_key, FREE_FAILURES};
+use crate::domain::tokens::AccessClaims;
 use crate::error::ApiError;
 use crate::http::app::db_from;
 use crate::http::App;
 use crate::store::throttle::{admit_password, settle_success, Admission, Lookup};
 use crate::store::users::{self, UserRow};
 use crate::store::{Db, Timings};
+
+/// The signed-in caller re-proves their password (enrolment, factor and password
+/// changes), under the same per-account throttle as logins.
+pub async fn check_caller_password(
+    app: &App,
+    db: &Db,
+    claims: &AccessClaims,
+    password: &Password,
+) -> Result<UserRow, ApiError> {
+    check_password(
+        app,
+        db,
+        &claims.preferred_username,
+        Lookup::UserId(&claims.sub),
+        password,
+    )
+    .await
+}
 
 /// `username` is the canonical name the throttle is keyed on; `lookup` finds the row.
 pub async fn check_password(

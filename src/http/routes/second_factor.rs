@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::json;
 use worker::Request;
 
-use super::password_check::check_password;
+use super::password_check::check_caller_password;
 use super::Handled;
 use crate::domain::config::Config;
 use crate::domain::events::EventKind;
@@ -20,7 +20,6 @@ use crate::http::app::db_from;
 use crate::http::{body, App, Reply};
 use crate::store::factor::{accepted, spend_for_action, CodeCheck, CodeOutcome};
 use crate::store::sessions::revoke_all_statement;
-use crate::store::throttle::Lookup;
 use crate::store::users::{self, UserRow};
 use crate::store::{args, Db, Timings};
 
@@ -51,14 +50,7 @@ pub async fn disable_totp(mut req: Request, app: &App) -> Result<Handled, ApiErr
     let password = Password::for_login(&input.password).ok_or(ApiError::InvalidCredentials)?;
     let config = app.config()?;
     let db = app.db()?;
-    let user = check_password(
-        app,
-        &db,
-        &claims.preferred_username,
-        Lookup::UserId(&claims.sub),
-        &password,
-    )
-    .await?;
+    let user = check_caller_password(app, &db, &claims, &password).await?;
     let step = FreshFactor::examine(app, &config, &user, &submitted)?;
     let guard = accepted(&step.evidence, 1, 2);
     let actions = vec![

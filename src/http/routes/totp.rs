@@ -5,7 +5,7 @@ use serde_json::json;
 use worker::Request;
 
 use super::grant::{authenticated, Grant, Profile};
-use super::password_check::check_password;
+use super::password_check::check_caller_password;
 use super::Handled;
 use crate::domain::events::EventKind;
 use crate::domain::password::Password;
@@ -15,7 +15,6 @@ use crate::error::ApiError;
 use crate::http::app::kv_from;
 use crate::http::{body, App, Reply};
 use crate::store::challenges::{enrollment_key, Enrollment};
-use crate::store::throttle::Lookup;
 use crate::store::users::{self, EnableTotp};
 
 #[derive(Deserialize)]
@@ -30,14 +29,7 @@ pub async fn enroll(mut req: Request, app: &App) -> Result<Handled, ApiError> {
     // Adding a factor is a security change: whoever holds a stolen access token must
     // still know the password.
     let password = Password::for_login(&input.password).ok_or(ApiError::InvalidCredentials)?;
-    let user = check_password(
-        app,
-        &app.db()?,
-        &claims.preferred_username,
-        Lookup::UserId(&claims.sub),
-        &password,
-    )
-    .await?;
+    let user = check_caller_password(app, &app.db()?, &claims, &password).await?;
     if user.totp_enabled() {
         return Err(ApiError::AlreadyEnabled);
     }
