@@ -8,6 +8,7 @@ mod support;
 mod attacks;
 mod bad_input;
 mod ecosystem;
+mod logging;
 mod refresh_and_logout;
 mod register_and_login;
 mod rotation;

@@ -16,7 +16,7 @@
 //!   file lock so parallel test binaries don't race. Each app then gets a plain copy of it.
 //!
 //! Environment knobs: `KEEP_TEST_STATE` (keep per-app dirs), `TEST_WRANGLER_LOG_LEVEL`
-//! (default `info`), `TEST_STARTUP_TIMEOUT_SECS` (default 60).
+//! (default `log`, which includes the Worker's console output), `TEST_STARTUP_TIMEOUT_SECS` (default 60).
 #![allow(dead_code)]
 
 use std::fs::{self, File, OpenOptions};
@@ -188,7 +188,7 @@ fn start_worker(
         .expect("open wrangler log file");
     let log_err = log.try_clone().expect("clone log file handle");
 
-    let log_level = std::env::var("TEST_WRANGLER_LOG_LEVEL").unwrap_or_else(|_| "info".to_string());
+    let log_level = std::env::var("TEST_WRANGLER_LOG_LEVEL").unwrap_or_else(|_| "log".to_string());
     let mut cmd = Command::new(&env.wrangler);
     cmd.current_dir(&env.repo)
         .arg("dev")
