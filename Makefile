@@ -4,7 +4,8 @@
 #   make build     build/index.js + wasm via worker-build (no-op when up to date)
 #   make dev       serve the Worker on http://127.0.0.1:$(PORT) with local D1/KV in $(STATE_DIR)
 #   make test      unit + integration tests (integration tests start their own `wrangler dev`),
-#                  then the browser test of the demo page (make browser-test)
+#                  then the browser test of the demo page (make browser-test), then schemathesis
+#                  against the OpenAPI document (make api-fuzz)
 #   make lint      rustfmt + clippy (native and wasm32)
 #
 # Every variable below can be overridden: `make dev PORT=9000`, `make build WASM_OPT_BIN=...`.
@@ -125,8 +126,9 @@ test: tools build dev-vars schema-check deploy-check
 	@mkdir -p $(dir $(TEST_LOG))
 	$(NO_MAKE_ENV) $(CARGO) test --locked --workspace $(CARGO_TEST_ARGS) 2>&1 | tee $(TEST_LOG)
 	@$(MAKE) --no-print-directory browser-test
+	@$(MAKE) --no-print-directory api-fuzz
 	@awk '/^test result:/ { p += $$4; f += $$6 } /^# pass / { p += $$3 } /^# fail / { f += $$3 } \
-	  END { printf "%d passed, %d failed\n", p, f }' $(TEST_LOG) $(BROWSER_TEST_LOG)
+	  END { printf "%d passed, %d failed\n", p, f }' $(TEST_LOG) $(BROWSER_TEST_LOG) $(API_FUZZ_TAP)
 
 # schema.sql must equal the migrations applied in order.
 PYTHON ?= python3
@@ -163,6 +165,68 @@ browser-test: tools build dev-vars browser-tools
 	$(NO_MAKE_ENV) CHROMIUM_BIN="$(CHROMIUM)" $(NODE) --test \
 	  --test-reporter=spec --test-reporter-destination=stdout \
 	  --test-reporter=tap --test-reporter-destination=$(BROWSER_TEST_LOG) tests/browser/
+
+# API fuzzing: schemathesis against a fresh Worker under `wrangler dev` (scripts/with-worker.mjs:
+# free port, fresh state, its process group stopped afterwards even on failure), driven by the
+# OpenAPI document the Worker serves at /openapi.json. Fails on any 5xx and on any response that
+# breaks the document; checks, limits and hooks are in tests/api-fuzz/ (schemathesis.toml says
+# why). schemathesis and its dependencies (pinned in tests/api-fuzz/requirements.txt) go into a
+# virtualenv that is kept between runs and reinstalled only when that file changes. Its per-
+# operation results (JUnit) feed the summary line of `make test`. More cases or a fixed seed:
+# make api-fuzz API_FUZZ_ARGS="--max-examples 500 --seed 1".
+API_FUZZ_REQUIREMENTS := tests/api-fuzz/requirements.txt
+API_FUZZ_VENV ?= $(HOME)/.cache/edge-login/api-fuzz-venv
+API_FUZZ_DIR ?= target/api-fuzz
+API_FUZZ_TAP ?= $(API_FUZZ_DIR)/summary.tap
+API_FUZZ_ARGS ?=
+
+.PHONY: api-fuzz api-fuzz-tools
+
+api-fuzz-tools:
+	@if ! cmp -s "$(API_FUZZ_REQUIREMENTS)" "$(API_FUZZ_VENV)/requirements.txt" \
+	    || ! "$(API_FUZZ_VENV)/bin/schemathesis" --version >/dev/null 2>&1; then \
+	  echo "api-fuzz-tools: installing $$(grep -m1 '^schemathesis==' $(API_FUZZ_REQUIREMENTS)) into $(API_FUZZ_VENV)"; \
+	  $(PYTHON) -m venv --clear "$(API_FUZZ_VENV)"; \
+	  "$(API_FUZZ_VENV)/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
+	    -r "$(API_FUZZ_REQUIREMENTS)"; \
+	  cp "$(API_FUZZ_REQUIREMENTS)" "$(API_FUZZ_VENV)/requirements.txt"; \
+	fi
+
+api-fuzz: tools build dev-vars api-fuzz-tools
+	@mkdir -p $(API_FUZZ_DIR)
+	@rm -f $(API_FUZZ_TAP) $(API_FUZZ_DIR)/junit.xml
+	$(NO_MAKE_ENV) HYPOTHESIS_STORAGE_DIRECTORY="$(CURDIR)/$(API_FUZZ_DIR)/hypothesis-home" \
+	  $(NODE) scripts/with-worker.mjs -- "$(API_FUZZ_VENV)/bin/schemathesis" \
+	  --config-file tests/api-fuzz/schemathesis.toml run --no-color \
+	  --report-junit-path $(API_FUZZ_DIR)/junit.xml $(API_FUZZ_ARGS) '{WORKER_URL}/openapi.json'
+	@$(PYTHON) -c 'import sys, xml.etree.ElementTree as ET; s = ET.parse(sys.argv[1]).getroot(); \
+	  n = lambda k: int(s.get(k, 0)); bad = n("failures") + n("errors"); ok = n("tests") - bad - n("skipped"); \
+	  print("# api-fuzz: schemathesis, one test per API operation"); print(f"# pass {ok}"); print(f"# fail {bad}")' \
+	  $(API_FUZZ_DIR)/junit.xml > $(API_FUZZ_TAP)
+
+## ---------------------------------------------------------------- benchmarks
+
+# Not part of `make test`. `make bench` measures the production Worker (the same `make build`
+# that `wrangler deploy` runs) under `wrangler dev` on 127.0.0.1 and writes
+# bench-results/REPORT.md + latency.png, copied to docs/PERFORMANCE.md + docs/latency.png
+# (scripts/bench.sh lists what each step measures). About 10 minutes on 2 cores. Knobs:
+# make bench BENCH_VUS=64 BENCH_DURATION=40 BENCH_USERS=60 BENCH_FAST_SAMPLES=400.
+# `make bench-profiles` compares opt-levels and wasm-opt settings (about 15 minutes).
+BENCH_VUS ?= 64
+BENCH_DURATION ?= 40
+BENCH_USERS ?= 60
+BENCH_FAST_SAMPLES ?= 400
+BENCH_ENV = WASM_OPT_BIN="$(WASM_OPT_BIN)" WASM_BINDGEN_BIN="$(WASM_BINDGEN_BIN)" \
+  ESBUILD_BIN="$(ESBUILD_BIN)" WORKER_BUILD="$(WORKER_BUILD)" CARGO="$(CARGO)"
+
+.PHONY: bench bench-profiles
+
+bench: tools build dev-vars
+	$(NO_MAKE_ENV) $(BENCH_ENV) BENCH_VUS=$(BENCH_VUS) BENCH_DURATION=$(BENCH_DURATION) \
+	  BENCH_USERS=$(BENCH_USERS) BENCH_FAST_SAMPLES=$(BENCH_FAST_SAMPLES) scripts/bench.sh
+
+bench-profiles: tools
+	$(NO_MAKE_ENV) $(BENCH_ENV) scripts/bench-profiles.sh
 
 lint:
 	$(CARGO) fmt --check

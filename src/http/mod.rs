@@ -15,14 +15,15 @@ use reply::Reply;
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     console_error_panic_hook::set_once();
     let started = Date::now().as_millis();
-    let method = req.method().to_string();
+    // The raw method (workers-rs maps unknown methods to GET).
+    let method = req.inner().method();
     let path = req.path();
     let header = |name: &str| req.headers().get(name).ok().flatten();
     let request_id = header("cf-ray").unwrap_or_else(crate::domain::opaque::random_id);
     let ip = header("cf-connecting-ip");
 
     let origin = header("origin");
-    let preflight = req.method() == worker::Method::Options;
+    let preflight = method == "OPTIONS";
 
     let app = App::new(env, ctx, ip);
     let handled = if preflight {

@@ -26,6 +26,12 @@ fn routing_errors_use_the_json_error_shape() {
         405,
         "method_not_allowed",
     );
+    // Methods the runtime library does not know must not pass for GET.
+    for method in ["QUERY", "PROPFIND", "PUT", "PATCH"] {
+        let response = app.request(method, "/health", None, &[]);
+        assert_error(&response, 405, "method_not_allowed");
+        assert_eq!(response.header("allow"), Some("GET"));
+    }
 }
 
 #[test]

@@ -9,6 +9,7 @@ mod attacks;
 mod bad_input;
 mod ecosystem;
 mod logging;
+mod openapi;
 mod refresh_and_logout;
 mod register_and_login;
 mod rotation;

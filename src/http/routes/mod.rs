@@ -10,7 +10,7 @@ mod second_factor;
 mod session;
 mod totp;
 
-use worker::{Method, Request};
+use worker::Request;
 
 use super::{App, Reply};
 use crate::error::ApiError;
@@ -45,10 +45,10 @@ pub async fn dispatch(req: Request, app: &App) -> Result<Handled, ApiError> {
         .iter()
         .find(|(p, _)| *p == path)
         .ok_or(ApiError::NotFound)?;
-    let method_ok = matches!(
-        (*allowed, req.method()),
-        ("GET", Method::Get | Method::Head) | ("POST", Method::Post) | ("DELETE", Method::Delete)
-    );
+    // The raw method: workers-rs reads any method it does not know (QUERY, PROPFIND,
+    // ...) as GET, which would let them through to GET routes.
+    let method = req.inner().method();
+    let method_ok = method == *allowed || (*allowed == "GET" && method == "HEAD");
     if !method_ok {
         return Err(ApiError::MethodNotAllowed(allowed));
     }
