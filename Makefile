@@ -40,11 +40,15 @@ WORKER_BUILD ?= $(CARGO_BIN_DIR)/worker-build
 WASM_BINDGEN_BIN ?= $(CARGO_BIN_DIR)/wasm-bindgen
 # The native esbuild binary from the pinned npm package (falls back to the npm bin shim).
 ESBUILD_BIN ?= $(firstword $(wildcard $(CURDIR)/node_modules/@esbuild/*/bin/esbuild) $(CURDIR)/node_modules/.bin/esbuild)
-# wasm-opt is optional: without it the build passes --no-opt. A wasm-opt on PATH is used only if
-# it is recent enough for current rustc output (Debian's binaryen 108 is not; worker-build 0.8.7
-# would download 132).
-WASM_OPT_MIN_VERSION ?= 116
-WASM_OPT_BIN ?= $(shell p="$$(command -v wasm-opt 2>/dev/null)" && v="$$("$$p" --version 2>/dev/null | grep -oE '[0-9]+' | head -n1)" && [[ "$${v:-0}" -ge $(WASM_OPT_MIN_VERSION) ]] && echo "$$p" || true)
+# wasm-opt: binaryen 132 from the pinned npm package `binaryen` (the version worker-build 0.8.7
+# would download; a JS/wasm build of it, ~15 s per release build), else one on PATH that can
+# read current rustc output (exnref: Debian's binaryen 108 and the crates.io `wasm-opt` crate's
+# 116 cannot). Without one the build passes --no-opt. Deferred (`?=`): it is looked up when the
+# build recipe runs, after npm ci has installed node_modules.
+WASM_OPT_MIN_VERSION ?= 132
+WASM_OPT_BIN ?= $(shell for p in "$(CURDIR)/node_modules/.bin/wasm-opt" "$$(command -v wasm-opt 2>/dev/null)"; do \
+  v="$$("$$p" --version 2>/dev/null | grep -oE '[0-9]+' | head -n1)"; \
+  if [[ -n "$$p" && "$${v:-0}" -ge $(WASM_OPT_MIN_VERSION) ]]; then echo "$$p"; break; fi; done)
 
 # No wrangler telemetry from dev/test runs (override with WRANGLER_SEND_METRICS=true).
 export WRANGLER_SEND_METRICS ?= false
