@@ -44,7 +44,8 @@ ESBUILD_BIN ?= $(firstword $(wildcard $(CURDIR)/node_modules/@esbuild/*/bin/esbu
 # would download; a JS/wasm build of it, ~15 s per release build), else one on PATH that can
 # read current rustc output (exnref: Debian's binaryen 108 and the crates.io `wasm-opt` crate's
 # 116 cannot). Without one the build passes --no-opt. Deferred (`?=`): it is looked up when the
-# build recipe runs, after npm ci has installed node_modules.
+# build recipe runs, after npm ci has installed node_modules. The build calls it through
+# scripts/wasm-opt.sh, which drops the function-name section (see there).
 WASM_OPT_MIN_VERSION ?= 132
 WASM_OPT_BIN ?= $(shell for p in "$(CURDIR)/node_modules/.bin/wasm-opt" "$$(command -v wasm-opt 2>/dev/null)"; do \
   v="$$("$$p" --version 2>/dev/null | grep -oE '[0-9]+' | head -n1)"; \
@@ -56,8 +57,9 @@ export WRANGLER_SEND_METRICS ?= false
 NPM_STAMP := node_modules/.edge-login-npm-ci.stamp
 BUILD_OUT := build/index.js
 # Directories too: their mtime changes when a file is added, removed or renamed.
-# *.html: src/http/demo.html is compiled in with include_str!.
-BUILD_INPUTS := $(shell find src -type d -o \( -name '*.rs' -o -name '*.txt' -o -name '*.html' -o -name '*.json' \) -type f 2>/dev/null) Cargo.toml Cargo.lock
+# *.txt: the common-password list is compiled in with include_str!. (public/ is served by
+# Workers static assets as it is; it is not part of the build.)
+BUILD_INPUTS := $(shell find src -type d -o \( -name '*.rs' -o -name '*.txt' \) -type f 2>/dev/null) Cargo.toml Cargo.lock
 
 # Commands started from a recipe that themselves run `make build` (wrangler's [build] command)
 # must see a fresh top-level make, not our MAKEFLAGS/jobserver.
@@ -101,7 +103,7 @@ build: $(BUILD_OUT)
 # only runs here when node_modules was never installed (never under a running wrangler).
 $(BUILD_OUT): $(BUILD_INPUTS) | rust-tools $(NPM_STAMP)
 	WASM_BINDGEN_BIN="$(WASM_BINDGEN_BIN)" ESBUILD_BIN="$(ESBUILD_BIN)" \
-	  $(if $(WASM_OPT_BIN),WASM_OPT_BIN="$(WASM_OPT_BIN)") \
+	  $(if $(WASM_OPT_BIN),WASM_OPT_BIN="$(CURDIR)/scripts/wasm-opt.sh" WASM_OPT_REAL="$(WASM_OPT_BIN)") \
 	  "$(WORKER_BUILD)" --release $(if $(WASM_OPT_BIN),,--no-opt)
 	@touch $@
 

@@ -12,6 +12,7 @@ pub mod random;
 pub mod recovery;
 pub mod secret_box;
 pub mod session;
+pub mod text;
 pub mod throttle;
 pub mod tokens;
 pub mod totp;

@@ -27,7 +27,6 @@ use std::sync::OnceLock;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
-use unicode_normalization::UnicodeNormalization;
 use zeroize::Zeroizing;
 
 use crate::domain::random;
@@ -128,13 +127,9 @@ impl fmt::Debug for Password {
     }
 }
 
-/// NFKC-normalises into a fresh `String`. Reserving the input's length up front
-/// avoids growth reallocations (which would leave unwiped copies behind) for the
-/// usual case where normalisation does not expand the text.
+/// NFKC-normalises into a fresh `String` (the caller wipes it).
 fn normalise(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    out.extend(raw.nfkc());
-    out
+    super::text::nfkc(raw)
 }
 
 const COMMON_PASSWORDS: &str = include_str!("common_passwords.txt");

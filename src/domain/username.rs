@@ -1,7 +1,6 @@
 //! Usernames: parsed once at the edge into a canonical form that is safe to compare,
 //! store and show.
 
-use unicode_normalization::UnicodeNormalization;
 
 /// A canonical username: NFKC-normalised, lowercased, 3 to 32 characters of
 /// `a-z`, `0-9`, `.`, `_`, `-`, starting and ending with a letter or digit.
@@ -20,7 +19,7 @@ impl Username {
         if raw.len() > 4 * Self::MAX_CHARS {
             return Err("username must be at most 32 characters");
         }
-        let canonical: String = raw.nfkc().collect::<String>().to_lowercase();
+        let canonical = super::text::nfkc(raw).to_lowercase();
         let len = canonical.chars().count();
         if len < Self::MIN_CHARS {
             return Err("username must be at least 3 characters");

@@ -17,7 +17,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let started = Date::now().as_millis();
     // The raw method (workers-rs maps unknown methods to GET).
     let method = req.inner().method();
-    let path = req.path();
+    let path = crate::domain::text::url_path(&req.inner().url()).to_owned();
     let header = |name: &str| req.headers().get(name).ok().flatten();
     let request_id = header("cf-ray").unwrap_or_else(crate::domain::opaque::random_id);
     let ip = header("cf-connecting-ip");

@@ -7,9 +7,8 @@ use crate::error::ApiError;
 
 enum Body {
     Json(Value),
-    Html(&'static str),
-    /// A document compiled into the Worker, served as it is.
-    Static(&'static str, &'static str),
+    /// A response produced elsewhere (the static assets), passed on.
+    Forwarded(Response),
     Empty,
 }
 
@@ -31,28 +30,17 @@ impl Reply {
         }
     }
 
-    /// A static document with its content type.
-    pub fn document(body: &'static str, content_type: &'static str) -> Self {
+    pub fn ok(body: Value) -> Self {
+        Self::json(200, body)
+    }
+
+    pub fn forwarded(response: Response) -> Self {
         Self {
-            status: 200,
-            body: Body::Static(body, content_type),
+            status: response.status_code(),
+            body: Body::Forwarded(response),
             headers: vec![],
             internal: None,
         }
-    }
-
-    /// A static page; `csp` is its Content-Security-Policy.
-    pub fn html(page: &'static str, csp: String) -> Self {
-        Self {
-            status: 200,
-            body: Body::Html(page),
-            headers: vec![("Content-Security-Policy", csp)],
-            internal: None,
-        }
-    }
-
-    pub fn ok(body: Value) -> Self {
-        Self::json(200, body)
     }
 
     pub fn no_content() -> Self {
@@ -79,14 +67,10 @@ impl Reply {
     }
 
     pub fn render(self) -> Result<Response> {
-        let mut response = match &self.body {
-            Body::Json(body) => Response::from_json(body)?,
-            Body::Html(page) => Response::from_html(*page)?,
-            Body::Static(body, content_type) => {
-                let mut r = Response::ok(*body)?;
-                r.headers_mut().set("Content-Type", content_type)?;
-                r
-            }
+        let mut response = match self.body {
+            Body::Json(body) => Response::from_json(&body)?,
+            // Passed on as it came, with the headers public/_headers gave it.
+            Body::Forwarded(response) => return Ok(response),
             Body::Empty => Response::empty()?,
         }
         .with_status(self.status);

@@ -73,15 +73,17 @@ pub fn internal<E: std::fmt::Display>(what: &'static str) -> impl Fn(E) -> ApiEr
     move |e| ApiError::Internal(format!("{what}: {e}"))
 }
 
-/// Storage round trips of one request: (kind, label, milliseconds).
+/// Storage round trips of one request: (kind, label, milliseconds). Whole milliseconds:
+/// the Worker clock has no finer resolution, and integer formatting keeps float
+/// printing out of the WASM.
 #[derive(Default)]
-pub struct Timings(RefCell<Vec<(&'static str, &'static str, f64)>>);
+pub struct Timings(RefCell<Vec<(&'static str, &'static str, u64)>>);
 
 impl Timings {
-    fn record(&self, kind: &'static str, label: &'static str, started: f64) {
+    fn record(&self, kind: &'static str, label: &'static str, started: u64) {
         self.0
             .borrow_mut()
-            .push((kind, label, Date::now().as_millis() as f64 - started));
+            .push((kind, label, Date::now().as_millis().saturating_sub(started)));
     }
 
     /// `d1;desc="users.by_name";dur=1.0, kv;desc="get";dur=0.0`
@@ -89,14 +91,14 @@ impl Timings {
         self.0
             .borrow()
             .iter()
-            .map(|(kind, label, ms)| format!("{kind};desc=\"{label}\";dur={ms:.1}"))
+            .map(|(kind, label, ms)| format!("{kind};desc=\"{label}\";dur={ms}"))
             .collect::<Vec<_>>()
             .join(", ")
     }
 }
 
-fn started() -> f64 {
-    Date::now().as_millis() as f64
+fn started() -> u64 {
+    Date::now().as_millis()
 }
 
 /// The D1 binding plus this request's timings.

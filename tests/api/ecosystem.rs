@@ -86,16 +86,21 @@ fn the_api_describes_itself_and_serves_a_demo_page() {
     assert_eq!(doc.header("content-type"), Some("application/json"));
     assert!(doc.json()["openapi"].as_str().unwrap().starts_with("3.1"));
 
+    // Both are static files (public/), with the headers public/_headers gives them.
     let page = app.get("/");
     assert_eq!(page.status, 200);
     assert!(page
         .header("content-type")
         .unwrap()
         .starts_with("text/html"));
+    assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
     let csp = page.header("content-security-policy").unwrap();
     assert!(
-        csp.contains("default-src 'none'") && csp.contains("script-src 'sha256-"),
+        csp.contains("default-src 'none'") && csp.contains("script-src 'self'"),
         "{csp}"
     );
     assert!(!csp.contains("unsafe-inline"));
+    assert!(app.get("/demo.js").status == 200 && app.get("/demo.css").status == 200);
+    // Other methods still reach the Worker's route table.
+    assert_error(&app.post_json("/", &json!({})), 405, "method_not_allowed");
 }

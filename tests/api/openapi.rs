@@ -1,4 +1,4 @@
-//! The OpenAPI document (src/http/openapi.json, served at GET /openapi.json) tells the truth:
+//! The OpenAPI document (public/openapi.json, served at GET /openapi.json) tells the truth:
 //! every response along the real flows is listed for its operation, with the documented
 //! content type, body schema and headers; every documented status is one the Worker really
 //! answers; and the document agrees with the code's own lists (error codes, event kinds).
@@ -768,7 +768,7 @@ fn every_response_along_the_flows_matches_the_document() {
     assert_eq!(
         served,
         spec().doc,
-        "GET /openapi.json serves src/http/openapi.json"
+        "GET /openapi.json serves public/openapi.json"
     );
     for (path, method) in ROUTES {
         let preflight = w.expect(w.send("OPTIONS", path, None, None, None), 204, None);

@@ -1,4 +1,4 @@
-//! Checks real responses against the OpenAPI document (src/http/openapi.json).
+//! Checks real responses against the OpenAPI document (public/openapi.json).
 //!
 //! A small JSON Schema validator over serde_json for exactly the subset the document uses:
 //! `$ref` (local), `type` (one or a list), `const`, `enum`, `required`, `properties`,
@@ -33,7 +33,7 @@ pub struct Spec {
 pub fn spec() -> &'static Spec {
     static SPEC: OnceLock<Spec> = OnceLock::new();
     SPEC.get_or_init(|| {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/http/openapi.json");
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/public/openapi.json");
         let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
         Spec::new(serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}")))
     })

@@ -40,7 +40,7 @@ const ROUTES: &[(&str, &str)] = &[
 ];
 
 pub async fn dispatch(req: Request, app: &App) -> Result<Handled, ApiError> {
-    let path = req.path();
+    let path = crate::domain::text::url_path(&req.inner().url()).to_owned();
     let (_, allowed) = ROUTES
         .iter()
         .find(|(p, _)| *p == path)
@@ -53,9 +53,8 @@ pub async fn dispatch(req: Request, app: &App) -> Result<Handled, ApiError> {
         return Err(ApiError::MethodNotAllowed(allowed));
     }
     match path.as_str() {
-        "/" => Ok((meta::demo(), None)),
+        "/" | "/openapi.json" => Ok((meta::static_file(req, app).await?, None)),
         "/health" => Ok((meta::health(), None)),
-        "/openapi.json" => Ok((meta::openapi(), None)),
         "/.well-known/jwks.json" => Ok((meta::jwks(app)?, None)),
         "/v1/register" => register::register(req, app).await,
         "/v1/login" => login::login(req, app).await,

@@ -1,0 +1,49 @@
+//! Text normalisation shared by usernames and passwords.
+
+/// NFKC (Unicode compatibility composition). Inside the Worker the runtime's own ICU
+/// (`String.prototype.normalize`) does it, which keeps the Unicode tables (about
+/// 140 KB) out of the WASM; natively the unicode-normalization crate does. Both follow
+/// the Unicode standard, so a string normalises the same way in the tests and in
+/// production.
+pub fn nfkc(s: &str) -> String {
+    #[cfg(target_arch = "wasm32")]
+    {
+        js_sys::JsString::from(s).normalize("NFKC").into()
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        use unicode_normalization::UnicodeNormalization;
+        s.nfkc().collect()
+    }
+}
+
+/// The path of an absolute URL, as sent (still percent-encoded), without query or
+/// fragment. The Worker routes on this instead of parsing the whole URL, which would
+/// link IDNA host processing and its Unicode data into the WASM for nothing.
+pub fn url_path(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(url, |i| &url[i + 3..]);
+    let path = after_scheme.find('/').map_or("/", |i| &after_scheme[i..]);
+    let end = path.find(['?', '#']).unwrap_or(path.len());
+    &path[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nfkc_folds_compatibility_forms() {
+        assert_eq!(nfkc("ａｌｉｃｅ"), "alice");
+        assert_eq!(nfkc("ﬁx"), "fix");
+        assert_eq!(nfkc("e\u{301}"), "é");
+    }
+
+    #[test]
+    fn url_path_keeps_only_the_path() {
+        assert_eq!(url_path("http://127.0.0.1:8787/v1/me"), "/v1/me");
+        assert_eq!(url_path("https://a.example/v1/login?x=1#y"), "/v1/login");
+        assert_eq!(url_path("https://a.example"), "/");
+        assert_eq!(url_path("https://a.example/?q"), "/");
+        assert_eq!(url_path("http://h/%2e%2e/v1/me"), "/%2e%2e/v1/me");
+    }
+}
