@@ -1,7 +1,6 @@
 //! Usernames: parsed once at the edge into a canonical form that is safe to compare,
 //! store and show.
 
-
 /// A canonical username: NFKC-normalised, lowercased, 3 to 32 characters of
 /// `a-z`, `0-9`, `.`, `_`, `-`, starting and ending with a letter or digit.
 ///
