@@ -127,6 +127,7 @@ SNAP="$WORK/worker"
 rm -rf "$SNAP"
 mkdir -p "$SNAP"
 cp -r build "$SNAP/build"
+cp -r public "$SNAP/public"  # the static assets ([assets] directory)
 [[ -f .dev.vars ]] && cp .dev.vars "$SNAP/.dev.vars"
 awk '/^\[/ { skip = ($0 == "[build]") } !skip' wrangler.toml >"$SNAP/wrangler.toml"
 
