@@ -64,7 +64,7 @@ def main():
             "worker_build": sh(worker_build, "--version"),
             "node": sh("node", "--version"),
             "profile": toml_section(cargo, "profile.release"),
-            "wasm_opt": f"{sh(wasm_opt, '--version')} ({flags}, plus worker-build's feature flags and --debuginfo)"
+            "wasm_opt": f"{sh(wasm_opt, '--version')} ({flags}, plus worker-build's feature flags; scripts/wasm-opt.sh drops its --debuginfo)"
             if wasm_opt
             else None,
         },

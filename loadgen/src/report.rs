@@ -582,8 +582,8 @@ fn size_section(md: &mut String, inp: &Inputs) {
                     "\nBefore and after wasm-opt: the same wasm-bindgen output through {} with different \
                      settings. worker-build runs `-O` (or the `wasm-opt` list of \
                      `[package.metadata.wasm-pack.profile.release]`) and always appends `--debuginfo`, \
-                     which keeps the name section; the stripped variant shows what dropping it would \
-                     save (worker-build alone cannot).\n\n\
+                     which keeps the name section; the production build calls it through \
+                     scripts/wasm-opt.sh, which drops that flag, so the deployed module has no names.\n\n\
                      | Variant | raw | gzip -9 | code | data | names |\n| --- | ---: | ---: | ---: | ---: | ---: |",
                     s["wasm_opt_version"].as_str().unwrap_or("")
                 );
@@ -664,8 +664,8 @@ fn where_the_bytes_are(md: &mut String, s: &Value) {
     let _ = writeln!(
         md,
         "\n**Where the bytes are** (deployed WASM; each section gzipped on its own): code {} raw / \
-         {} gzip, data {} / {}, name section (function names, kept by worker-build's \
-         `--debuginfo`) {} / {}.",
+         {} gzip, data {} / {}, name section (function names; \
+         dropped by scripts/wasm-opt.sh) {} / {}.",
         kib(&sec["code"]),
         kib(&g["code"]),
         kib(&sec["data"]),
