@@ -3,6 +3,7 @@
 //! `domain` is the pure core (no `worker` types; unit-tested natively). `store` and `http`
 //! exist only on wasm32: the D1/KV adapters and the thin routes.
 
+pub mod api;
 pub mod domain;
 pub mod error;
 

@@ -14,29 +14,10 @@ use serde_json::{json, Value};
 mod check;
 
 use crate::common::{spawn_app, TestApp, TestResponse};
+// The route table the Worker routes with.
 use crate::support::{code, secret_from, wrong_code, PASSWORD};
 use check::{spec, Regex, Spec};
-
-/// The route table (src/http/routes/mod.rs): every path with the one method it answers.
-const ROUTES: &[(&str, &str)] = &[
-    ("/", "GET"),
-    ("/health", "GET"),
-    ("/openapi.json", "GET"),
-    ("/.well-known/jwks.json", "GET"),
-    ("/v1/register", "POST"),
-    ("/v1/login", "POST"),
-    ("/v1/login/mfa", "POST"),
-    ("/v1/token/refresh", "POST"),
-    ("/v1/logout", "POST"),
-    ("/v1/me", "GET"),
-    ("/v1/password", "POST"),
-    ("/v1/events", "GET"),
-    ("/v1/2fa", "GET"),
-    ("/v1/2fa/totp/enroll", "POST"),
-    ("/v1/2fa/totp/confirm", "POST"),
-    ("/v1/2fa/totp", "DELETE"),
-    ("/v1/2fa/recovery-codes", "POST"),
-];
+use edge_login::api::ROUTES;
 
 /// Documented statuses the walk below does not produce, and why.
 const NOT_WALKED: &[(&str, &str, u16, &str)] = &[(

@@ -13,31 +13,11 @@ mod totp;
 use worker::Request;
 
 use super::{App, Reply};
+use crate::api::ROUTES;
 use crate::error::ApiError;
 
 /// A handled request: the reply and, when known, the user it acted for (for the log).
 pub type Handled = (Reply, Option<String>);
-
-/// Every route and the one method it answers (GET also answers HEAD).
-const ROUTES: &[(&str, &str)] = &[
-    ("/", "GET"),
-    ("/health", "GET"),
-    ("/openapi.json", "GET"),
-    ("/.well-known/jwks.json", "GET"),
-    ("/v1/register", "POST"),
-    ("/v1/login", "POST"),
-    ("/v1/login/mfa", "POST"),
-    ("/v1/token/refresh", "POST"),
-    ("/v1/logout", "POST"),
-    ("/v1/me", "GET"),
-    ("/v1/password", "POST"),
-    ("/v1/events", "GET"),
-    ("/v1/2fa", "GET"),
-    ("/v1/2fa/totp/enroll", "POST"),
-    ("/v1/2fa/totp/confirm", "POST"),
-    ("/v1/2fa/totp", "DELETE"),
-    ("/v1/2fa/recovery-codes", "POST"),
-];
 
 pub async fn dispatch(req: Request, app: &App) -> Result<Handled, ApiError> {
     let path = crate::domain::text::url_path(&req.inner().url()).to_owned();
