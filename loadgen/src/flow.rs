@@ -128,7 +128,17 @@ pub fn client_ip(n: u64) -> String {
 
 /// Runs the whole journey for a fresh username; stops at the first step that fails.
 pub fn run_flow(client: &Client, user: &mut User, obs: &mut dyn Observer) -> Result<(), String> {
-    for step in Step::FLOW {
+    run_steps(client, user, Step::FLOW, obs)
+}
+
+/// Runs `steps` in order, reporting each to `obs`; stops at the first that fails.
+fn run_steps(
+    client: &Client,
+    user: &mut User,
+    steps: impl IntoIterator<Item = Step>,
+    obs: &mut dyn Observer,
+) -> Result<(), String> {
+    for step in steps {
         obs.before(step);
         let outcome = run_step(client, user, step);
         obs.after(step, &outcome);
@@ -143,15 +153,7 @@ pub fn run_flow(client: &Client, user: &mut User, obs: &mut dyn Observer) -> Res
 /// Waits (at most one step, 30 s) until such a step is inside the server's ±1 window.
 pub fn login_again(client: &Client, user: &mut User, obs: &mut dyn Observer) -> Result<(), String> {
     wait_for_unspent_step(user);
-    for step in [Step::LoginMfaRequired, Step::LoginMfa] {
-        obs.before(step);
-        let outcome = run_step(client, user, step);
-        obs.after(step, &outcome);
-        if let Some(e) = outcome.error {
-            return Err(format!("{}: {e}", step.name()));
-        }
-    }
-    Ok(())
+    run_steps(client, user, [Step::LoginMfaRequired, Step::LoginMfa], obs)
 }
 
 /// Seconds until `user` has a spendable step (0 when it has one now).

@@ -14,7 +14,7 @@ use crate::domain::session::Authentication;
 use crate::error::ApiError;
 use crate::http::{body, App, Reply};
 use crate::store::factor::accepted;
-use crate::store::sessions::{insert_statement, revoke_all_statement};
+use crate::store::sessions::insert_statement;
 use crate::store::{args, events, users};
 
 #[derive(Deserialize)]
@@ -67,13 +67,7 @@ pub async fn change_password(mut req: Request, app: &App) -> Result<Handled, Api
                     ),
                     args![user.id.as_str(), step.nonce.as_str(), new_hash.as_str()],
                 )?,
-                revoke_all_statement(
-                    &db,
-                    &user.id,
-                    app.now,
-                    &accepted(&step.evidence, 1, 3),
-                    args![step.nonce.as_str()],
-                )?,
+                step.revoke_all_sessions(&db, &user.id, app.now)?,
                 insert_statement(
                     &db,
                     &session,

@@ -54,13 +54,7 @@ pub async fn disable_totp(mut req: Request, app: &App) -> Result<Handled, ApiErr
     let step = FreshFactor::examine(app, &config, &user, &submitted)?;
     let guard = accepted(&step.evidence, 1, 2);
     let actions = vec![
-        revoke_all_statement(
-            &db,
-            &user.id,
-            app.now,
-            &accepted(&step.evidence, 1, 3),
-            args![step.nonce.as_str()],
-        )?,
+        step.revoke_all_sessions(&db, &user.id, app.now)?,
         db.statement(
             &format!(
                 "UPDATE users SET totp_secret = NULL, totp_enabled_at = NULL \
@@ -163,6 +157,22 @@ impl FreshFactor {
             nonce: random_id(),
             key: second_factor_key(&user.id),
         })
+    }
+
+    /// Ends every session of the user, if and only if this factor is accepted.
+    pub fn revoke_all_sessions(
+        &self,
+        db: &Db,
+        user_id: &str,
+        now: i64,
+    ) -> Result<worker::D1PreparedStatement, ApiError> {
+        revoke_all_statement(
+            db,
+            user_id,
+            now,
+            &accepted(&self.evidence, 1, 3),
+            args![self.nonce.as_str()],
+        )
     }
 
     /// Runs `actions` (guarded with `accepted(&self.evidence, ..)` on `self.nonce`) if
