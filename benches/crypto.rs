@@ -17,6 +17,7 @@ fn fast_ops(c: &mut Criterion) {
     g.bench_function("totp_verify", |b| b.iter(|| f.totp_verify()));
     g.bench_function("jwt_sign", |b| b.iter(|| f.jwt_sign()));
     g.bench_function("jwt_verify", |b| b.iter(|| f.jwt_verify()));
+    g.bench_function("jwt_verify_cached", |b| b.iter(|| f.jwt_verify_cached()));
     g.finish();
 }
 

@@ -20,6 +20,7 @@ pub const OPS: &[(&str, u32)] = &[
     ("totp_verify", 4000),
     ("jwt_sign", 300),
     ("jwt_verify", 300),
+    ("jwt_verify_cached", 20000),
     ("argon2id_hash", 3),
     ("argon2id_verify", 3),
 ];

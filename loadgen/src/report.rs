@@ -773,13 +773,22 @@ fn ratio_section(md: &mut String, inp: &Inputs) {
     }
     let _ = writeln!(
         md,
-        "\nWhy Argon2id is not closer: natively the `argon2` crate picks an AVX2 compression \
-         function at run time (this CPU has AVX2), while wasm32 runs the portable 64-bit scalar \
-         code; V8 has no 256-bit vectors and LLVM does not vectorise that loop for `simd128` \
-         either (measured: no change, section 5). Opt-level and wasm-opt settings move it by less \
-         than the run-to-run noise. The small operations pay more per call for crossing into WASM \
-         and for 64-bit arithmetic without the native instructions (TOTP is 3 HMAC-SHA-1 of a few \
-         bytes), but they cost microseconds either way."
+        "\nWhy Argon2id is not closer: natively the `argon2` crate runs an AVX2 build of its \
+         compression function (chosen at run time; this CPU has AVX2), while wasm32 runs the \
+         portable 64-bit scalar code. That portable code is as fast in WASM as natively: in a \
+         one-off experiment (2026-11-28, both cores shared with other work) the compression \
+         function alone took 538 ns per 1 KiB block as WASM in V8 against 548 ns natively \
+         without AVX2, and a whole hash natively without AVX2 took 37.7 ms against 34-36 ms \
+         inside workerd at the same time. WebAssembly has only 128-bit vectors: a hand-written \
+         `simd128` compression function (the reference implementation's SSE layout, checked \
+         equal to the scalar one) ran slower than the scalar code under V8 (607-760 ns per block \
+         against 522 ns, whichever way the multiply and rotations were written) and no faster in \
+         workerd, so it was not adopted. Opt-level and wasm-opt settings move it by less than \
+         the run-to-run noise (section 5). The small operations pay more per call for crossing \
+         into WASM and for 64-bit arithmetic without the native instructions (TOTP is 3 \
+         HMAC-SHA-1 of a few bytes), but they cost microseconds either way. `jwt_verify` is the \
+         full check of a token the isolate has not seen; `jwt_verify_cached` is the same token \
+         again (the verified-token cache, `src/domain/token_cache.rs`)."
     );
     // Cross-check from the production Worker's own routes.
     if let Some(r) = &inp.routes {

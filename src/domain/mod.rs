@@ -14,6 +14,7 @@ pub mod secret_box;
 pub mod session;
 pub mod text;
 pub mod throttle;
+pub mod token_cache;
 pub mod tokens;
 pub mod totp;
 pub mod username;

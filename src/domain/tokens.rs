@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::keys::KeyEntry;
 use super::session::Authentication;
+use super::token_cache::VerifiedTokens;
 
 pub const TOKEN_TYPE: &str = "at+jwt";
 /// Clock skew tolerated on `exp`: our own Workers' clocks, so a few seconds.
@@ -81,6 +82,7 @@ pub struct TokenService {
     issuer: String,
     audience: String,
     lifetime_seconds: i64,
+    verified: VerifiedTokens,
 }
 
 impl TokenService {
@@ -109,6 +111,7 @@ impl TokenService {
             issuer,
             audience,
             lifetime_seconds,
+            verified: VerifiedTokens::default(),
         })
     }
 
@@ -141,8 +144,25 @@ impl TokenService {
             .expect("serializing our own claims cannot fail")
     }
 
-    /// The only way a token becomes trusted claims.
+    /// The only way a token becomes trusted claims: `verify_uncached`, or the remembered
+    /// answer of an earlier `verify_uncached` of the very same token (domain::token_cache).
     pub fn verify(&self, token: &str, now: i64) -> Result<AccessClaims, TokenError> {
+        if let Some(remembered) = self.verified.lookup(token, now) {
+            return remembered;
+        }
+        let (claims, expired_after) = self.check(token, now)?;
+        self.verified.remember(token, &claims, expired_after, now);
+        Ok(claims)
+    }
+
+    /// Every check, every time: what `verify` does for a token it has not seen. Public for
+    /// the benchmarks, which time the signature check itself.
+    pub fn verify_uncached(&self, token: &str, now: i64) -> Result<AccessClaims, TokenError> {
+        self.check(token, now).map(|(claims, _)| claims)
+    }
+
+    /// The claims, and the time after which they are expired.
+    fn check(&self, token: &str, now: i64) -> Result<(AccessClaims, i64), TokenError> {
         let untrusted = UntrustedToken::<ForbiddenHeaderFields>::try_from(token)
             .map_err(|_| TokenError::Malformed)?;
         let header = untrusted.header();
@@ -178,14 +198,25 @@ impl TokenService {
                 ValidationError::NoClaim(_) => TokenError::MissingClaim,
                 _ => TokenError::Expired,
             })?;
-        let claims = token.into_parts().1.custom;
+        let (_, claims) = token.into_parts();
+        let expired_after = claims
+            .expiration
+            .ok_or(TokenError::MissingClaim)?
+            .timestamp()
+            + LEEWAY_SECONDS;
+        let claims = claims.custom;
         if claims.iss != self.issuer {
             return Err(TokenError::WrongIssuer);
         }
         if claims.aud != self.audience {
             return Err(TokenError::WrongAudience);
         }
-        Ok(claims)
+        Ok((claims, expired_after))
+    }
+
+    /// How many verified tokens this service remembers.
+    pub fn remembered(&self) -> usize {
+        self.verified.len()
     }
 
     /// The public half of every configured key, for `/.well-known/jwks.json`.
@@ -400,5 +431,122 @@ mod tests {
             .token(&header, &Claims::new(claims), &key.secret)
             .unwrap();
         assert_eq!(svc.verify(&signed, NOW), Err(TokenError::MissingClaim));
+    }
+
+    #[test]
+    fn a_remembered_token_still_expires() {
+        let svc = service(&["k1"]);
+        let token = issue(&svc);
+        let first = svc.verify(&token, NOW + 1).unwrap();
+        assert_eq!(svc.remembered(), 1);
+        assert_eq!(svc.verify(&token, NOW + 2).unwrap(), first);
+        assert_eq!(svc.remembered(), 1);
+        assert_eq!(
+            svc.verify(&token, NOW + 900 + LEEWAY_SECONDS + 1),
+            Err(TokenError::Expired)
+        );
+        assert_eq!(svc.remembered(), 0);
+        // And it stays expired when it is sent again.
+        assert_eq!(
+            svc.verify(&token, NOW + 900 + LEEWAY_SECONDS + 2),
+            Err(TokenError::Expired)
+        );
+    }
+
+    #[test]
+    fn only_verified_tokens_are_remembered_and_a_near_copy_is_checked_in_full() {
+        let svc = service(&["k1"]);
+        let token = issue(&svc);
+        let (header, mut claims, sig) = parts(&token);
+        let expired = issue_at(&svc, NOW - 2000);
+        assert_eq!(svc.verify(&expired, NOW), Err(TokenError::Expired));
+        assert_eq!(svc.remembered(), 0);
+
+        assert!(svc.verify(&token, NOW).is_ok());
+        assert_eq!(svc.remembered(), 1);
+        // The remembered token's signature on other claims, and its claims with a flipped
+        // signature character, are new strings: full checks, and refused.
+        claims["sub"] = "u2".into();
+        let forged = format!("{}.{}.{}", b64(&header), b64(&claims), sig);
+        assert_eq!(svc.verify(&forged, NOW), Err(TokenError::BadSignature));
+        let at = token.len() - 10;
+        let was = &token[at..at + 1];
+        let flipped = format!(
+            "{}{}{}",
+            &token[..at],
+            if was == "A" { "B" } else { "A" },
+            &token[at + 1..]
+        );
+        assert_eq!(svc.verify(&flipped, NOW), Err(TokenError::BadSignature));
+        assert_eq!(svc.remembered(), 1);
+    }
+
+    #[test]
+    fn the_cache_is_bounded_and_keeps_working_when_full() {
+        use crate::domain::token_cache::CAPACITY;
+        let svc = service(&["k1"]);
+        let tokens: Vec<String> = (0..CAPACITY + 3).map(|i| issue_jti(&svc, i)).collect();
+        for t in &tokens {
+            assert!(svc.verify(t, NOW).is_ok());
+            assert!(svc.remembered() <= CAPACITY);
+        }
+        // Every token, remembered or forgotten, still verifies.
+        for t in &tokens {
+            assert_eq!(svc.verify(t, NOW).unwrap().jti, t_jti(t));
+        }
+    }
+
+    #[test]
+    fn each_service_remembers_only_what_it_verified_itself() {
+        let a = service(&["k1"]);
+        let token = issue(&a);
+        assert!(a.verify(&token, NOW).is_ok());
+        let other_audience = TokenService::new(
+            &parse_key_list("K", &test_key_list(&["k1"])).unwrap(),
+            "https://issuer".into(),
+            "other".into(),
+            900,
+        )
+        .unwrap();
+        assert_eq!(
+            other_audience.verify(&token, NOW),
+            Err(TokenError::WrongAudience)
+        );
+    }
+
+    fn issue_at(svc: &TokenService, now: i64) -> String {
+        let auth = Authentication::password_only(now);
+        svc.issue(
+            &TokenSubject {
+                user_id: "u1",
+                session_id: "s1",
+                username: "alice",
+                email: None,
+                mfa_enabled: false,
+                auth: &auth,
+            },
+            "j-old".into(),
+            now,
+        )
+    }
+
+    fn issue_jti(svc: &TokenService, i: usize) -> String {
+        let auth = Authentication::password_only(NOW);
+        svc.issue(
+            &TokenSubject {
+                user_id: "u1",
+                session_id: "s1",
+                username: "alice",
+                email: None,
+                mfa_enabled: false,
+                auth: &auth,
+            },
+            format!("j{i}"),
+            NOW,
+        )
+    }
+
+    fn t_jti(token: &str) -> String {
+        parts(token).1["jti"].as_str().unwrap().to_owned()
     }
 }

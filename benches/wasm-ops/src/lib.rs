@@ -4,7 +4,7 @@
 //!
 //! The client times the request and subtracts `name=noop`: a Worker's clock is coarse (1 ms
 //! locally) or frozen while code runs (on Cloudflare), so the Worker cannot time itself. Operations: noop, totp_verify,
-//! jwt_sign, jwt_verify, argon2id_hash, argon2id_verify.
+//! jwt_sign, jwt_verify, jwt_verify_cached, argon2id_hash, argon2id_verify.
 //!
 //! Not a Worker of its own in Rust terms: linking edge-login brings its `fetch` export along,
 //! so this crate exports a differently named function instead of an `#[event(fetch)]`.
