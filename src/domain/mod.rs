@@ -17,4 +17,5 @@ pub mod throttle;
 pub mod token_cache;
 pub mod tokens;
 pub mod totp;
+pub mod turns;
 pub mod username;

@@ -3,11 +3,12 @@
 use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
 
-use worker::{Context, Date, Env};
+use worker::{Context, Date, Delay, Env};
 
 use crate::domain::config::Config;
 use crate::domain::events::{EventKind, SecurityEvent};
 use crate::domain::throttle::retry_after;
+use crate::domain::turns::{Ticket, Turns};
 use crate::error::ApiError;
 use crate::store::{self, Db, Kv, Timings};
 
@@ -15,6 +16,17 @@ thread_local! {
     // Parsed once per isolate: key derivation and AES key schedules are not free, and
     // `/v1/me` should cost nothing but a signature check.
     static CONFIG: OnceCell<Rc<Config>> = const { OnceCell::new() };
+    // The line for Argon2id across this isolate's requests (domain::turns).
+    static TURNS: RefCell<Turns> = RefCell::new(Turns::default());
+}
+
+/// A place in the Argon2id line; leaves it if the request's future is dropped while waiting.
+struct Place(Ticket);
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        TURNS.with(|t| t.borrow_mut().leave(&self.0));
+    }
 }
 
 /// Per-IP limits, one Workers Rate Limiting binding each (see wrangler.toml).
@@ -113,6 +125,21 @@ impl App {
             // The binding's period is 60 s and it does not say when the window ends.
             Err(ApiError::RateLimited { retry_after: 60 })
         }
+    }
+
+    /// Runs CPU-heavy work (an Argon2id hash, about 35 ms) in its turn: after a socket check
+    /// of the runtime, one at a time, first come first served (domain::turns).
+    pub async fn argon2<T>(&self, work: impl FnOnce() -> T) -> T {
+        let mut place = Place(TURNS.with(|t| t.borrow_mut().join(Date::now().as_millis() as f64)));
+        loop {
+            // setTimeout(0): fires only after workerd has checked its sockets.
+            Delay::from(std::time::Duration::ZERO).await;
+            let now = Date::now().as_millis() as f64;
+            if TURNS.with(|t| t.borrow_mut().poll(&mut place.0, now)) {
+                break;
+            }
+        }
+        work()
     }
 
     pub fn throttled(&self, locked_until: i64) -> ApiError {

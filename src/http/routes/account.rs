@@ -46,7 +46,7 @@ pub async fn change_password(mut req: Request, app: &App) -> Result<Handled, Api
         ));
     }
 
-    let new_hash = hash_password(&new_password);
+    let new_hash = app.argon2(|| hash_password(&new_password)).await;
     let factor = submitted.as_ref().filter(|_| user.totp_enabled());
     let authentication = match factor {
         Some(f) => Authentication::password_only(app.now).with_second_factor(f.factor()),

@@ -49,7 +49,7 @@ pub async fn check_password(
     let phc = user
         .as_ref()
         .map_or(DUMMY_PHC, |u| u.password_hash.as_str());
-    let correct = verify_password(password, phc);
+    let correct = app.argon2(|| verify_password(password, phc)).await;
     let user = match user {
         Some(u) if correct => u,
         Some(u) => {
@@ -62,13 +62,12 @@ pub async fn check_password(
         None => return Err(ApiError::InvalidCredentials),
     };
 
-    let rehash = needs_rehash(&user.password_hash).then(|| {
-        (
-            user.id.clone(),
-            user.password_hash.clone(),
-            hash_password(password),
-        )
-    });
+    let rehash = if needs_rehash(&user.password_hash) {
+        let new = app.argon2(|| hash_password(password)).await;
+        Some((user.id.clone(), user.password_hash.clone(), new))
+    } else {
+        None
+    };
     app.after_response("settle password throttle", move |env| async move {
         let db = db_from(&env, std::rc::Rc::new(Timings::default()))?;
         settle_success(&db, &key, &nonce).await?;

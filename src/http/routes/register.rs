@@ -32,7 +32,7 @@ pub async fn register(mut req: Request, app: &App) -> Result<Handled, ApiError> 
         Some(raw) => Some(Email::parse(raw).map_err(|m| ApiError::InvalidRequest(m.to_owned()))?),
     };
 
-    let password_hash = hash_password(&password);
+    let password_hash = app.argon2(|| hash_password(&password)).await;
     let user_id = random_id();
     let inserted = users::insert(
         &app.db()?,
