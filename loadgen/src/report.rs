@@ -463,8 +463,10 @@ fn load_section(md: &mut String, inp: &Inputs) {
          - CPU during the journeys: workerd {}% of one core, load generator {}%.\n\
          - Every journey costs four Argon2id computations (register, two password logins, the \
            enrolment's password check), so journey throughput is bound by Argon2id on workerd's \
-           one JavaScript thread; with all virtual users waiting on that thread, the step \
-           latencies below are mostly queueing (Little's law: users in flight / throughput).\n",
+           one JavaScript thread, and the Argon2id steps' latencies below are mostly queueing \
+           (Little's law: users in flight / throughput). The hashes take turns, one per socket \
+           check of the runtime (`src/domain/turns.rs`), so the steps without Argon2id are \
+           served between them instead of behind all of them.\n",
         j["ok"],
         j["failed"],
         num(&j["elapsed_s"], 1),
@@ -506,11 +508,13 @@ fn load_section(md: &mut String, inp: &Inputs) {
         if seen.iter().any(|e| e.contains("restarted mid-request")) {
             let _ = writeln!(
                 md,
-                "\n\"Your worker restarted mid-request\" is the answer of wrangler's dev proxy when \
-                 workerd drops its connection to the Worker (wrangler's debug log shows `disconnected: \
-                 stream disconnected prematurely`); the Worker itself logged no error or panic, and \
-                 the build snapshot did not change. It only happens when requests have queued for \
-                 seconds behind the one isolate (see the latencies)."
+                "\n\"Your worker restarted mid-request\" is what wrangler's dev proxy answers for any \
+                 failed forward of a request whose path is not `/`; nothing restarted. The usual \
+                 cause: workerd's HTTP server closed a keep-alive connection the proxy had just \
+                 reused, because its idle timer read a clock that only moves when the event loop \
+                 checks its sockets, and the loop had run queued work for seconds without checking \
+                 them. `src/domain/turns.rs` (one Argon2id hash per socket check) exists to prevent \
+                 exactly this; an error here means something else stalled the loop."
             );
         }
     }
