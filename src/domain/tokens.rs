@@ -265,6 +265,10 @@ mod tests {
 
     fn issue(svc: &TokenService) -> String {
         let auth = Authentication::password_only(NOW - 10).with_second_factor(SecondFactor::Totp);
+        issue_with(svc, &auth, "j1".into(), NOW)
+    }
+
+    fn issue_with(svc: &TokenService, auth: &Authentication, jti: String, now: i64) -> String {
         svc.issue(
             &TokenSubject {
                 user_id: "u1",
@@ -272,10 +276,10 @@ mod tests {
                 username: "alice",
                 email: None,
                 mfa_enabled: true,
-                auth: &auth,
+                auth,
             },
-            "j1".into(),
-            NOW,
+            jti,
+            now,
         )
     }
 
@@ -515,32 +519,18 @@ mod tests {
     }
 
     fn issue_at(svc: &TokenService, now: i64) -> String {
-        let auth = Authentication::password_only(now);
-        svc.issue(
-            &TokenSubject {
-                user_id: "u1",
-                session_id: "s1",
-                username: "alice",
-                email: None,
-                mfa_enabled: false,
-                auth: &auth,
-            },
+        issue_with(
+            svc,
+            &Authentication::password_only(now),
             "j-old".into(),
             now,
         )
     }
 
     fn issue_jti(svc: &TokenService, i: usize) -> String {
-        let auth = Authentication::password_only(NOW);
-        svc.issue(
-            &TokenSubject {
-                user_id: "u1",
-                session_id: "s1",
-                username: "alice",
-                email: None,
-                mfa_enabled: false,
-                auth: &auth,
-            },
+        issue_with(
+            svc,
+            &Authentication::password_only(NOW),
             format!("j{i}"),
             NOW,
         )
