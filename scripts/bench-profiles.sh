@@ -9,7 +9,7 @@
 # bench-results/profiles.json, which `make bench` folds into the report (section 5); copy it
 # to benches/profiles.json to keep the comparison in the committed report.
 #
-# Takes ~10 minutes (one full LTO build per opt-level). Uses its own target dir
+# Takes ~15 minutes (one full build per variant). Uses its own target dir
 # (target/bench-profiles) so the normal build cache is left alone.
 set -euo pipefail
 
@@ -38,15 +38,23 @@ hot_config() {
   echo "${out[*]}"
 }
 
-# name | cargo args | wasm-opt flags ("none": no wasm-opt)
+# The crates of Argon2id, the one operation that costs milliseconds.
+ARGON2_AT_3="--config profile.release.package.argon2.opt-level=3 --config profile.release.package.blake2.opt-level=3"
+NO_SIMD="-C target-feature=-simd128"
+
+# name | cargo args | wasm-opt flags ("none": no wasm-opt) | RUSTFLAGS (empty: the repository's
+# .cargo/config.toml, which turns on simd128 for wasm32)
 VARIANTS=(
-  "z|--config profile.release.opt-level=\"z\"|none"
-  "z|--config profile.release.opt-level=\"z\"|-O"
-  "s|--config profile.release.opt-level=\"s\"|-O"
-  "3|--config profile.release.opt-level=3|-O"
-  "z, hot crypto crates at 3|--config profile.release.opt-level=\"z\" $(hot_config)|-O"
-  "z, hot crypto crates at 3|--config profile.release.opt-level=\"z\" $(hot_config)|-Oz"
-  "z, hot crypto crates at 3|--config profile.release.opt-level=\"z\" $(hot_config)|-O3"
+  "z|--config profile.release.opt-level=\"z\"|none|$NO_SIMD"
+  "z|--config profile.release.opt-level=\"z\"|-O|$NO_SIMD"
+  "s|--config profile.release.opt-level=\"s\"|-O|$NO_SIMD"
+  "3|--config profile.release.opt-level=3|-O|$NO_SIMD"
+  "z, hot crypto crates at 3|--config profile.release.opt-level=\"z\" $(hot_config)|-O|$NO_SIMD"
+  "z, simd128|--config profile.release.opt-level=\"z\"|-O|"
+  "3, simd128|--config profile.release.opt-level=3|-O|"
+  "z, no LTO, argon2 + blake2 at 3|--config profile.release.lto=false $ARGON2_AT_3|-O|$NO_SIMD"
+  "z, no LTO, argon2 + blake2 at 3, simd128|--config profile.release.lto=false $ARGON2_AT_3|-O|"
+  "z, no LTO, argon2 + blake2 at 3, simd128|--config profile.release.lto=false $ARGON2_AT_3|-Oz|"
 )
 if [[ -n "${BENCH_PROFILE_VARIANTS:-}" ]]; then
   IFS=';' read -r -a VARIANTS <<<"$BENCH_PROFILE_VARIANTS"
@@ -62,8 +70,10 @@ cleanup() { [[ -n "$pgid" ]] && kill -TERM -- "-$pgid" 2>/dev/null || true; }
 trap cleanup EXIT
 
 for v in "${VARIANTS[@]}"; do
-  IFS='|' read -r name cargo_args opt <<<"$v"
-  echo "== profiles: opt-level $name, wasm-opt $opt" >&2
+  IFS='|' read -r name cargo_args opt rustflags <<<"$v"
+  echo "== profiles: opt-level $name, wasm-opt $opt${rustflags:+, RUSTFLAGS $rustflags}" >&2
+  flags=()
+  [[ -n "$rustflags" ]] && flags=(RUSTFLAGS="$rustflags")
   if [[ "$opt" != none && -z "$WASM_OPT_BIN" ]]; then
     echo "   (no wasm-opt available: skipped)" >&2
     continue
@@ -71,7 +81,7 @@ for v in "${VARIANTS[@]}"; do
   read -r -a extra <<<"$cargo_args"
   t0=$(date +%s.%N)
   # The production crate, as worker-build builds it.
-  WASM_BINDGEN_USE_JS_SYS=1 CARGO_TARGET_DIR="$BENCH_TARGET_DIR" \
+  env "${flags[@]}" WASM_BINDGEN_USE_JS_SYS=1 CARGO_TARGET_DIR="$BENCH_TARGET_DIR" \
     "$CARGO" build --lib --release --target wasm32-unknown-unknown "${extra[@]}" >"$WORK/build.log" 2>&1 ||
     { tail -n 30 "$WORK/build.log" >&2; exit 1; }
   build_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", b - a }')
@@ -90,9 +100,9 @@ for v in "${VARIANTS[@]}"; do
   # The ops Worker with the same settings, timed in workerd.
   port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   if [[ "$opt" == none ]]; then
-    ops_env=(env -u WASM_OPT_BIN)
+    ops_env=(env -u WASM_OPT_BIN "${flags[@]}")
   else
-    ops_env=(env WASM_OPT_BIN="$WASM_OPT_BIN" WASM_OPT_FLAGS="$opt")
+    ops_env=(env "${flags[@]}" WASM_OPT_BIN="$WASM_OPT_BIN" WASM_OPT_FLAGS="$opt")
   fi
   "${ops_env[@]}" BENCH_CARGO_ARGS="$cargo_args" scripts/bench-wasm-ops.sh "$WORK/ops" "$port" >"$WORK/ops-build.log" 2>&1 ||
     { tail -n 30 "$WORK/ops-build.log" >&2; exit 1; }

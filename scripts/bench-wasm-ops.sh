@@ -30,8 +30,11 @@ cp -r "$repo/benches/wasm-ops" "$repo/benches/common" "$stage/benches/"
 crate="$stage/benches/wasm-ops"
 sed -i "s#^edge-login = { path = \"../..\" }#edge-login = { path = \"$repo\" }#" "$crate/Cargo.toml"
 grep -q "path = \"$repo\"" "$crate/Cargo.toml"
-awk '/^\[/ { on = ($0 ~ /^\[profile\.release\]/) } on { print }' "$repo/Cargo.toml" >>"$crate/Cargo.toml"
+awk '/^\[/ { on = ($0 ~ /^\[profile\.release(\.package\.[^]]+)?\]/) } on { print }' "$repo/Cargo.toml" >>"$crate/Cargo.toml"
 cp "$repo/Cargo.lock" "$crate/Cargo.lock"
+# The repository's cargo config (wasm32 target features) is found from the working directory.
+mkdir -p "$stage/.cargo"
+cp "$repo/.cargo/config.toml" "$stage/.cargo/config.toml"
 
 # As worker-build does (it also sets this for the wasm-bindgen proc-macro).
 export WASM_BINDGEN_USE_JS_SYS=1

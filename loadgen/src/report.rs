@@ -787,8 +787,9 @@ fn ratio_section(md: &mut String, inp: &Inputs) {
          `simd128` compression function (the reference implementation's SSE layout, checked \
          equal to the scalar one) ran slower than the scalar code under V8 (607-760 ns per block \
          against 522 ns, whichever way the multiply and rotations were written) and no faster in \
-         workerd, so it was not adopted. Opt-level and wasm-opt settings move it by less than \
-         the run-to-run noise (section 5). The small operations pay more per call for crossing \
+         workerd, so it was not adopted. What did help: letting LLVM vectorise the portable code \
+         for simd128, which it does only at opt-level 3 and, in a size-optimised build, only with \
+         LTO off (section 5): about 7% less CPU per hash in a paired comparison. The small operations pay more per call for crossing \
          into WASM and for 64-bit arithmetic without the native instructions (TOTP is 3 \
          HMAC-SHA-1 of a few bytes), but they cost microseconds either way. `jwt_verify` is the \
          full check of a token the isolate has not seen; `jwt_verify_cached` is the same token \
