@@ -4,7 +4,7 @@ pub mod config;
 pub mod cors;
 pub mod email;
 pub mod events;
-pub mod factor;
+pub mod factors;
 pub mod keys;
 pub mod opaque;
 pub mod password;

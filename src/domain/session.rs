@@ -9,23 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SecondFactor {
-    Totp,
-    RecoveryCode,
-}
-
-impl SecondFactor {
-    /// RFC 8176 has `otp` for one-time passwords; it has no value for a look-up
-    /// secret, so recovery-code logins carry our own `recovery` to stay distinguishable.
-    fn amr(self) -> &'static str {
-        match self {
-            SecondFactor::Totp => "otp",
-            SecondFactor::RecoveryCode => "recovery",
-        }
-    }
-}
+pub use super::factors::{SecondFactor, MFA_METHODS};
 
 /// What the current session proved, and when the user last proved their password.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,9 +76,6 @@ pub fn after_password(totp_enabled: bool, now: i64) -> PasswordOutcome {
         PasswordOutcome::Authenticated(Authentication::password_only(now))
     }
 }
-
-/// Second-factor methods a user with TOTP on may use to finish logging in.
-pub const MFA_METHODS: [&str; 2] = ["totp", "recovery_code"];
 
 /// How many wrong second-factor codes one mfa_token survives.
 pub const MAX_CODE_ATTEMPTS: i64 = 5;

@@ -1,14 +1,15 @@
 //! The Worker entry point: route, call the handler, render, log one line.
 
-mod app;
-mod body;
+mod errors;
+mod render;
 mod reply;
+mod request;
 mod routes;
 
 use worker::{event, Context, Date, Env, Request, Response, Result};
 
 use crate::error::ApiError;
-use app::App;
+use crate::services::Ctx;
 use reply::Reply;
 
 #[event(fetch)]
@@ -25,20 +26,20 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let origin = header("origin");
     let preflight = method == "OPTIONS";
 
-    let app = App::new(env, ctx, ip);
+    let ctx = Ctx::new(env, ctx, ip);
     let handled = if preflight {
         routes::preflight(&path).map(|r| (r, None))
     } else {
-        routes::dispatch(req, &app).await
+        routes::dispatch(req, &ctx).await
     };
     let (mut reply, user_id) = match handled {
         Ok(done) => done,
         Err(error) => (Reply::error(&error), None),
     };
     if let Some(origin) = origin {
-        reply = cors(reply, &app, &origin, preflight);
+        reply = cors(reply, &ctx, &origin, preflight);
     }
-    app.flush_events();
+    ctx.flush_events();
     if let Some(ApiError::Internal(detail)) = &reply.internal {
         worker::console_error!(
             "{}",
@@ -46,8 +47,8 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         );
     }
     let duration_ms = Date::now().as_millis().saturating_sub(started);
-    if app.server_timing() {
-        let storage = app.timings.server_timing();
+    if ctx.server_timing() {
+        let storage = ctx.timings.server_timing();
         let total = format!("app;dur={duration_ms}");
         reply = reply.header(
             "Server-Timing",
@@ -76,9 +77,9 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
 
 /// Adds the CORS headers for an allowed origin; a refused origin gets none, which the
 /// browser enforces.
-fn cors(reply: Reply, app: &App, origin: &str, preflight: bool) -> Reply {
+fn cors(reply: Reply, ctx: &Ctx, origin: &str, preflight: bool) -> Reply {
     use crate::domain::cors::{ALLOWED_HEADERS, EXPOSED_HEADERS, MAX_AGE_SECONDS};
-    let Some(allowed) = app.config().ok().and_then(|c| c.cors.allow_origin(origin)) else {
+    let Some(allowed) = ctx.config().ok().and_then(|c| c.cors.allow_origin(origin)) else {
         return reply.header("Vary", "Origin");
     };
     let reply = reply

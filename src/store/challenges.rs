@@ -2,10 +2,10 @@
 //! TOTP enrolment waiting for its first code. KV only remembers them; whatever must be
 //! exact about them (single use, attempt counts) is decided in D1.
 
-use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use serde::{Deserialize, Serialize};
 
-use super::{internal, started, Kv};
-use crate::error::ApiError;
+use super::kv::{Expiring, Kv};
+use super::StoreError;
 
 /// The password step is done; the second factor is pending. Carries what login/mfa
 /// needs so that it reads KV once and D1 not at all before its single batch.
@@ -28,62 +28,64 @@ pub struct Enrollment {
     pub expires_at: i64,
 }
 
-pub trait Challenge: Serialize + DeserializeOwned {
-    fn expires_at(&self) -> i64;
-}
-
-impl Challenge for MfaChallenge {
+impl Expiring for MfaChallenge {
     fn expires_at(&self) -> i64 {
         self.expires_at
     }
 }
 
-impl Challenge for Enrollment {
+impl Expiring for Enrollment {
     fn expires_at(&self) -> i64 {
         self.expires_at
     }
 }
 
-pub fn mfa_key(token_hash: &str) -> String {
+fn mfa_key(token_hash: &str) -> String {
     format!("mfa:{token_hash}")
 }
 
-pub fn enrollment_key(user_id: &str) -> String {
+fn enrollment_key(user_id: &str) -> String {
     format!("enroll:{user_id}")
 }
 
-impl Kv {
-    pub async fn put<T: Challenge>(&self, key: &str, value: &T, ttl: i64) -> Result<(), ApiError> {
-        let json = serde_json::to_string(value).map_err(internal("encode challenge"))?;
-        let t = started();
-        let result = async {
-            self.inner
-                .put(key, json)
-                .map_err(internal("kv put"))?
-                // KV refuses TTLs under 60 s.
-                .expiration_ttl(ttl.max(60) as u64)
-                .execute()
-                .await
-                .map_err(internal("kv put"))
-        }
-        .await;
-        self.timings.record("kv", "put", t);
-        result
-    }
+pub async fn save_mfa_challenge(
+    kv: &Kv,
+    token_hash: &str,
+    challenge: &MfaChallenge,
+    ttl: i64,
+) -> Result<(), StoreError> {
+    kv.put(&mfa_key(token_hash), challenge, ttl).await
+}
 
-    /// Reads a challenge, treating one past its own deadline as absent (KV expiry is lazy).
-    pub async fn get<T: Challenge>(&self, key: &str, now: i64) -> Result<Option<T>, ApiError> {
-        let t = started();
-        let value: Result<Option<T>, ApiError> =
-            self.inner.get(key).json().await.map_err(internal("kv get"));
-        self.timings.record("kv", "get", t);
-        Ok(value?.filter(|v| v.expires_at() > now))
-    }
+pub async fn mfa_challenge(
+    kv: &Kv,
+    token_hash: &str,
+    now: i64,
+) -> Result<Option<MfaChallenge>, StoreError> {
+    kv.get(&mfa_key(token_hash), now).await
+}
 
-    pub async fn delete(&self, key: &str) -> Result<(), ApiError> {
-        let t = started();
-        let result = self.inner.delete(key).await.map_err(internal("kv delete"));
-        self.timings.record("kv", "delete", t);
-        result
-    }
+pub async fn forget_mfa_challenge(kv: &Kv, token_hash: &str) -> Result<(), StoreError> {
+    kv.delete(&mfa_key(token_hash)).await
+}
+
+pub async fn save_enrollment(
+    kv: &Kv,
+    user_id: &str,
+    enrollment: &Enrollment,
+    ttl: i64,
+) -> Result<(), StoreError> {
+    kv.put(&enrollment_key(user_id), enrollment, ttl).await
+}
+
+pub async fn enrollment(
+    kv: &Kv,
+    user_id: &str,
+    now: i64,
+) -> Result<Option<Enrollment>, StoreError> {
+    kv.get(&enrollment_key(user_id), now).await
+}
+
+pub async fn forget_enrollment(kv: &Kv, user_id: &str) -> Result<(), StoreError> {
+    kv.delete(&enrollment_key(user_id)).await
 }

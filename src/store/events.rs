@@ -2,24 +2,27 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{args, Db};
+use super::sql::{sql, Sql};
+use super::{Db, StoreError};
 use crate::domain::events::SecurityEvent;
-use crate::error::ApiError;
 
 /// Stores the events and logs each one. Called off the response path.
-pub async fn record(db: &Db, events: &[SecurityEvent]) -> Result<(), ApiError> {
+pub async fn record(db: &Db, events: &[SecurityEvent]) -> Result<(), StoreError> {
     if events.is_empty() {
         return Ok(());
     }
-    let mut batch = Vec::with_capacity(events.len());
-    for e in events {
-        worker::console_log!("{}", e.log_line());
-        batch.push(db.statement(
-            "INSERT INTO security_events (user_id, kind, at, ip, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-            args![e.user_id.as_str(), e.kind.as_str(), e.at, e.ip.as_deref(), e.detail.as_deref()],
-        )?);
-    }
-    db.batch("events.record", batch).await?;
+    let batch: Vec<Sql<'_>> = events
+        .iter()
+        .map(|e| {
+            worker::console_log!("{}", e.log_line());
+            sql![
+                "INSERT INTO security_events (user_id, kind, at, ip, detail) VALUES ("
+                (e.user_id.as_str()) ", " (e.kind.as_str()) ", " (e.at) ", "
+                (e.ip.as_deref()) ", " (e.detail.as_deref()) ")"
+            ]
+        })
+        .collect();
+    db.batch("events.record", &batch).await?;
     Ok(())
 }
 
@@ -33,11 +36,10 @@ pub struct StoredEvent {
 
 pub const LIST_LIMIT: i64 = 50;
 
-pub async fn recent(db: &Db, user_id: &str) -> Result<Vec<StoredEvent>, ApiError> {
-    let stmt = db.statement(
-        "SELECT kind, at, ip, detail FROM security_events WHERE user_id = ?1 \
-         ORDER BY id DESC LIMIT ?2",
-        args![user_id, LIST_LIMIT],
-    )?;
-    db.all("events.recent", stmt).await
+pub async fn recent(db: &Db, user_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
+    let query = sql![
+        "SELECT kind, at, ip, detail FROM security_events WHERE user_id = " (user_id)
+        " ORDER BY id DESC LIMIT " (LIST_LIMIT)
+    ];
+    db.all("events.recent", &query).await
 }

@@ -8,12 +8,12 @@
 
 use serde::Deserialize;
 
-use super::factor::{accept_statement, accepted, count_failure_statement, reset_statement};
+use super::factors::{accept, accepted, count_failure, reset, unlocked};
 use super::sessions::{insert_statement, NewSession};
-use super::{args, rows, Db};
-use crate::domain::factor::Evidence;
+use super::sql::sql;
+use super::{verdict, Db, StoreError};
+use crate::domain::factors::Evidence;
 use crate::domain::session::MAX_CODE_ATTEMPTS;
-use crate::error::ApiError;
 
 pub struct Attempt<'a> {
     pub token_hash: &'a str,
@@ -45,85 +45,64 @@ pub async fn spend(
     a: &Attempt<'_>,
     evidence: &Evidence,
     session: &NewSession<'_>,
-) -> Result<Outcome, ApiError> {
+) -> Result<Outcome, StoreError> {
     let sid = session.id;
-    let mut batch = vec![db.statement(
-        "INSERT INTO mfa_attempts (token_hash, user_id, failures, expires_at) \
-         VALUES (?1, ?2, 0, ?3) ON CONFLICT(token_hash) DO NOTHING",
-        args![a.token_hash, a.user_id, a.token_expires_at],
-    )?];
+    let token = a.token_hash;
+    let mut batch = vec![sql![
+        "INSERT INTO mfa_attempts (token_hash, user_id, failures, expires_at) VALUES ("
+        (token) ", " (a.user_id) ", 0, " (a.token_expires_at)
+        ") ON CONFLICT(token_hash) DO NOTHING"
+    ]];
 
     // The token must be live, and for TOTP the factor must be the one enrolled when
     // the password step ran (not one disabled and re-enrolled since).
-    let live = format!(
-        "EXISTS (SELECT 1 FROM mfa_attempts WHERE token_hash = ?6 AND consumed_by IS NULL \
-         AND failures < {MAX_CODE_ATTEMPTS} AND expires_at > ?5) \
-         AND EXISTS (SELECT 1 FROM users WHERE id = ?1 AND totp_enabled_at = ?7)"
-    );
-    if let Some(accept) = accept_statement(
-        db,
+    let live = sql![
+        "EXISTS (SELECT 1 FROM mfa_attempts WHERE token_hash = " (token)
+        " AND consumed_by IS NULL AND failures < " {MAX_CODE_ATTEMPTS.to_string()}
+        " AND expires_at > " (a.now) ") AND EXISTS (SELECT 1 FROM users WHERE id = "
+        (a.user_id) " AND totp_enabled_at = " (a.totp_enabled_at) ")"
+    ];
+    batch.extend(accept(
         evidence,
         a.user_id,
         a.throttle_key,
         sid,
         a.now,
-        &live,
-        args![a.token_hash, a.totp_enabled_at],
-    )? {
-        batch.push(accept);
-    }
-    batch.push(db.statement(
-        &format!(
-            "UPDATE mfa_attempts SET consumed_by = ?2 WHERE token_hash = ?1 \
-             AND consumed_by IS NULL AND {}",
-            accepted(evidence, 3, 2)
-        ),
-        args![a.token_hash, sid, a.user_id],
-    )?);
-    let won = "EXISTS (SELECT 1 FROM mfa_attempts WHERE token_hash = ?7 AND consumed_by = ?1)";
-    batch.push(insert_statement(
-        db,
-        session,
-        Some((won, args![a.token_hash])),
-    )?);
+        live,
+    ));
+    batch.push(sql![
+        "UPDATE mfa_attempts SET consumed_by = " (sid) " WHERE token_hash = " (token)
+        " AND consumed_by IS NULL AND " [accepted(evidence, a.user_id, sid)]
+    ]);
+    let won = sql![
+        "EXISTS (SELECT 1 FROM mfa_attempts WHERE token_hash = " (token) " AND consumed_by = "
+        (sid) ")"
+    ];
+    batch.push(insert_statement(session, Some(won.clone())));
     // A failure counts against the token (5 and it is dead) and the account (delays),
     // only while the token is live and the account not locked.
-    batch.push(db.statement(
-        &format!(
-            "UPDATE mfa_attempts SET failures = failures + 1, last_failure_by = ?2 \
-             WHERE token_hash = ?1 AND consumed_by IS NULL AND failures < {MAX_CODE_ATTEMPTS} \
-             AND expires_at > ?3 AND {}",
-            super::factor::unlocked(4, 3)
-        ),
-        args![a.token_hash, sid, a.now, a.throttle_key],
-    )?);
-    batch.push(count_failure_statement(
-        db,
-        a.throttle_key,
-        sid,
-        a.now,
-        "EXISTS (SELECT 1 FROM mfa_attempts WHERE token_hash = ?4 AND last_failure_by = ?2)",
-        args![a.token_hash],
-    )?);
-    batch.push(reset_statement(
-        db,
-        a.throttle_key,
-        sid,
-        "EXISTS (SELECT 1 FROM mfa_attempts WHERE token_hash = ?3 AND consumed_by = ?2)",
-        args![a.token_hash],
-    )?);
-    batch.push(db.statement(
-        &format!(
-            "SELECT (consumed_by IS ?2) AS won, (last_failure_by IS ?2) AS counted, failures, \
-             (consumed_by IS NULL AND failures < {MAX_CODE_ATTEMPTS} AND expires_at > ?3) AS live, \
-             COALESCE((SELECT locked_until FROM throttle WHERE key = ?4), 0) AS locked_until, \
-             COALESCE((SELECT failures FROM throttle WHERE key = ?4), 0) AS account_failures \
-             FROM mfa_attempts WHERE token_hash = ?1"
-        ),
-        args![a.token_hash, sid, a.now, a.throttle_key],
-    )?);
+    batch.push(sql![
+        "UPDATE mfa_attempts SET failures = failures + 1, last_failure_by = " (sid)
+        " WHERE token_hash = " (token) " AND consumed_by IS NULL AND failures < "
+        {MAX_CODE_ATTEMPTS.to_string()} " AND expires_at > " (a.now) " AND "
+        [unlocked(a.throttle_key, a.now)]
+    ]);
+    let failed = sql![
+        "EXISTS (SELECT 1 FROM mfa_attempts WHERE token_hash = " (token)
+        " AND last_failure_by = " (sid) ")"
+    ];
+    batch.push(count_failure(a.throttle_key, sid, a.now, failed));
+    batch.push(reset(a.throttle_key, won));
+    batch.push(sql![
+        "SELECT (consumed_by IS " (sid) ") AS won, (last_failure_by IS " (sid) ") AS counted, "
+        "failures, (consumed_by IS NULL AND failures < " {MAX_CODE_ATTEMPTS.to_string()}
+        " AND expires_at > " (a.now) ") AS live, "
+        "COALESCE((SELECT locked_until FROM throttle WHERE key = " (a.throttle_key) "), 0) AS locked_until, "
+        "COALESCE((SELECT failures FROM throttle WHERE key = " (a.throttle_key) "), 0) AS account_failures "
+        "FROM mfa_attempts WHERE token_hash = " (token)
+    ]);
 
-    let results = db.batch("mfa.spend", batch).await?;
+    let results = db.batch("mfa.spend", &batch).await?;
     #[derive(Deserialize)]
     struct Verdict {
         won: i64,
@@ -133,10 +112,7 @@ pub async fn spend(
         locked_until: i64,
         account_failures: i64,
     }
-    let v = rows::<Verdict>(results.last().expect("verdict"), "mfa verdict")?
-        .into_iter()
-        .next()
-        .ok_or_else(|| ApiError::Internal("mfa attempt row missing".into()))?;
+    let v: Verdict = verdict(&results, "mfa verdict")?;
     Ok(if v.won == 1 {
         Outcome::Accepted
     } else if v.counted == 1 {
@@ -155,18 +131,14 @@ pub async fn spend(
 
 /// Housekeeping off the response path: attempt rows are only needed while their token
 /// lives, and a throttle row idle for a day is forgotten (its count starts over).
-pub async fn purge_stale(db: &Db, now: i64) -> Result<(), ApiError> {
-    let batch = vec![
-        db.statement(
-            "DELETE FROM mfa_attempts WHERE expires_at < ?1",
-            args![now - 60],
-        )?,
-        db.statement(
-            "DELETE FROM throttle WHERE locked_until < ?1",
-            args![now - THROTTLE_MEMORY_SECONDS],
-        )?,
+pub async fn purge_stale(db: &Db, now: i64) -> Result<(), StoreError> {
+    let batch = [
+        sql!["DELETE FROM mfa_attempts WHERE expires_at < "(now - 60)],
+        sql!["DELETE FROM throttle WHERE locked_until < "(
+            now - THROTTLE_MEMORY_SECONDS
+        )],
     ];
-    db.batch("purge_stale", batch).await?;
+    db.batch("purge_stale", &batch).await?;
     Ok(())
 }
 

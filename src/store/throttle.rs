@@ -8,10 +8,10 @@
 
 use serde::Deserialize;
 
-use super::users::{UserRow, USER_COLUMNS};
-use super::{args, rows, Db};
+use super::sql::sql;
+use super::users::{user_columns, UserRow};
+use super::{verdict, Db, StoreError};
 use crate::domain::throttle::delay_sql;
-use crate::error::ApiError;
 
 /// Who is asking for a password check.
 pub enum Lookup<'a> {
@@ -37,36 +37,23 @@ pub async fn admit_password(
     lookup: Lookup<'_>,
     nonce: &str,
     now: i64,
-) -> Result<Admission, ApiError> {
-    let count = db.statement(
-        &format!(
-            "INSERT INTO throttle (key, failures, locked_until, last_by) VALUES (?1, 1, ?2, ?3) \
-             ON CONFLICT(key) DO UPDATE SET failures = failures + 1, \
-             locked_until = ?2 + {delay}, last_by = ?3 WHERE locked_until <= ?2",
-            delay = delay_sql("failures + 1")
-        ),
-        args![key, now, nonce],
-    )?;
+) -> Result<Admission, StoreError> {
+    let count = sql![
+        "INSERT INTO throttle (key, failures, locked_until, last_by) VALUES (" (key) ", 1, "
+        (now) ", " (nonce) ") ON CONFLICT(key) DO UPDATE SET failures = failures + 1, "
+        "locked_until = " (now) " + " {delay_sql("failures + 1")} ", last_by = " (nonce)
+        " WHERE locked_until <= " (now)
+    ];
     let (column, value) = match lookup {
         Lookup::Username(name) => ("username", name),
         Lookup::UserId(id) => ("id", id),
     };
-    let read = db.statement(
-        &format!(
-            "SELECT (t.last_by IS ?2) AS admitted, t.failures AS throttle_failures, \
-             t.locked_until AS throttle_locked_until, {cols} \
-             FROM throttle t LEFT JOIN users u ON u.{column} = ?3 WHERE t.key = ?1",
-            cols = USER_COLUMNS
-                .split(", ")
-                .map(|c| format!("u.{c}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        args![key, nonce, value],
-    )?;
-    let results = db
-        .batch("throttle.admit_password", vec![count, read])
-        .await?;
+    let read = sql![
+        "SELECT (t.last_by IS " (nonce) ") AS admitted, t.failures AS throttle_failures, "
+        "t.locked_until AS throttle_locked_until, " {user_columns(Some("u"))}
+        " FROM throttle t LEFT JOIN users u ON u." {column} " = " (value) " WHERE t.key = " (key)
+    ];
+    let results = db.batch("throttle.admit_password", &[count, read]).await?;
 
     #[derive(Deserialize)]
     struct Row {
@@ -76,10 +63,7 @@ pub async fn admit_password(
         #[serde(flatten)]
         user: Option<UserRow>,
     }
-    let row = rows::<Row>(&results[1], "read admission")?
-        .into_iter()
-        .next()
-        .ok_or_else(|| ApiError::Internal("throttle row missing after upsert".into()))?;
+    let row: Row = verdict(&results, "read admission")?;
     Ok(if row.admitted == 1 {
         Admission::Admitted {
             failures: row.throttle_failures,
@@ -95,15 +79,13 @@ pub async fn admit_password(
 /// After a correct password: the attempt counted in advance was not a failure. If no
 /// other attempt was admitted since ours, the count starts over; otherwise only our
 /// own advance is given back, so parallel guesses keep theirs.
-pub fn settle_success_sql() -> &'static str {
-    "UPDATE throttle SET \
-       failures = CASE WHEN last_by IS ?2 THEN 0 ELSE MAX(failures - 1, 0) END, \
-       locked_until = CASE WHEN last_by IS ?2 THEN 0 ELSE locked_until END \
-     WHERE key = ?1"
-}
-
-pub async fn settle_success(db: &Db, key: &str, nonce: &str) -> Result<(), ApiError> {
-    let stmt = db.statement(settle_success_sql(), args![key, nonce])?;
-    db.run("throttle.settle", stmt).await?;
+pub async fn settle_success(db: &Db, key: &str, nonce: &str) -> Result<(), StoreError> {
+    let stmt = sql![
+        "UPDATE throttle SET "
+        "failures = CASE WHEN last_by IS " (nonce) " THEN 0 ELSE MAX(failures - 1, 0) END, "
+        "locked_until = CASE WHEN last_by IS " (nonce) " THEN 0 ELSE locked_until END "
+        "WHERE key = " (key)
+    ];
+    db.run("throttle.settle", &stmt).await?;
     Ok(())
 }

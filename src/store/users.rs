@@ -2,9 +2,10 @@
 
 use serde::Deserialize;
 
-use super::sessions::NewSession;
-use super::{args, internal, rows, Db};
-use crate::error::ApiError;
+use super::factors::recovery_code;
+use super::sessions::{insert_statement, revoke_all_statement, NewSession};
+use super::sql::{sql, Sql};
+use super::{rows, verdict, Db, StoreError};
 
 /// Everything the login step needs, in one SELECT.
 #[derive(Debug, Deserialize)]
@@ -23,14 +24,27 @@ impl UserRow {
     }
 }
 
-pub const USER_COLUMNS: &str = "id, username, email, password_hash, totp_secret, totp_enabled_at";
+pub const USER_COLUMNS: [&str; 6] = [
+    "id",
+    "username",
+    "email",
+    "password_hash",
+    "totp_secret",
+    "totp_enabled_at",
+];
 
-pub async fn by_id(db: &Db, id: &str) -> Result<Option<UserRow>, ApiError> {
-    let stmt = db.statement(
-        &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"),
-        args![id],
-    )?;
-    db.first("users.by_id", stmt).await
+/// The user columns, each prefixed with `table.` when given.
+pub fn user_columns(table: Option<&str>) -> String {
+    USER_COLUMNS
+        .iter()
+        .map(|c| table.map_or_else(|| (*c).to_owned(), |t| format!("{t}.{c}")))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub async fn by_id(db: &Db, id: &str) -> Result<Option<UserRow>, StoreError> {
+    let query = sql!["SELECT " {user_columns(None)} " FROM users WHERE id = " (id)];
+    db.first("users.by_id", &query).await
 }
 
 pub struct NewUser<'a> {
@@ -43,49 +57,44 @@ pub struct NewUser<'a> {
 
 /// Inserts the user; `false` when the username is taken (decided by the UNIQUE index,
 /// so two simultaneous registrations cannot both win).
-pub async fn insert(db: &Db, user: &NewUser<'_>) -> Result<bool, ApiError> {
+pub async fn insert(db: &Db, user: &NewUser<'_>) -> Result<bool, StoreError> {
     #[derive(Deserialize)]
     struct Inserted {
         #[allow(dead_code)]
         id: String,
     }
-    let stmt = db.statement(
-        "INSERT INTO users (id, username, email, password_hash, created_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(username) DO NOTHING RETURNING id",
-        args![
-            user.id,
-            user.username,
-            user.email,
-            user.password_hash,
-            user.now
-        ],
-    )?;
-    let row: Option<Inserted> = db.first("users.insert", stmt).await?;
+    let stmt = sql![
+        "INSERT INTO users (id, username, email, password_hash, created_at) VALUES ("
+        (user.id) ", " (user.username) ", " (user.email) ", " (user.password_hash) ", "
+        (user.now) ") ON CONFLICT(username) DO NOTHING RETURNING id"
+    ];
+    let row: Option<Inserted> = db.first("users.insert", &stmt).await?;
     Ok(row.is_some())
 }
 
-/// A sealed value replaced only if it is still what the caller read, so a concurrent
+/// A stored value replaced only if it is still what the caller read, so a concurrent
 /// change is never overwritten with stale data.
 pub async fn replace_password_hash(
     db: &Db,
     id: &str,
     old: &str,
     new: &str,
-) -> Result<(), ApiError> {
-    let stmt = db.statement(
-        "UPDATE users SET password_hash = ?3 WHERE id = ?1 AND password_hash = ?2",
-        args![id, old, new],
-    )?;
-    db.run("users.rehash", stmt).await?;
+) -> Result<(), StoreError> {
+    let stmt = sql![
+        "UPDATE users SET password_hash = " (new) " WHERE id = " (id) " AND password_hash = " (old)
+    ];
+    db.run("users.rehash", &stmt).await?;
     Ok(())
 }
 
-pub async fn replace_totp_secret(db: &Db, id: &str, old: &str, new: &str) -> Result<(), ApiError> {
-    let stmt = db.statement(
-        "UPDATE users SET totp_secret = ?3 WHERE id = ?1 AND totp_secret = ?2",
-        args![id, old, new],
-    )?;
-    db.run("users.reseal_totp", stmt).await?;
+pub async fn replace_totp_secret(
+    db: &Db,
+    id: &str,
+    old: &str,
+    new: &str,
+) -> Result<(), StoreError> {
+    let stmt = sql!["UPDATE users SET totp_secret = " (new) " WHERE id = " (id) " AND totp_secret = " (old)];
+    db.run("users.reseal_totp", &stmt).await?;
     Ok(())
 }
 
@@ -100,28 +109,17 @@ pub async fn replace_password(
     new_hash: &str,
     now: i64,
     session: &NewSession<'_>,
-) -> Result<bool, ApiError> {
-    let unchanged = "EXISTS (SELECT 1 FROM users WHERE id = ?1 AND password_hash = ?3)";
-    let batch = vec![
-        super::sessions::revoke_all_statement(db, user_id, now, unchanged, args![old_hash])?,
-        super::sessions::insert_statement(
-            db,
-            session,
-            Some((
-                "EXISTS (SELECT 1 FROM users WHERE id = ?2 AND password_hash = ?7)",
-                args![old_hash],
-            )),
-        )?,
-        db.statement(
-            &format!("UPDATE users SET password_hash = ?2 WHERE {unchanged}"),
-            args![user_id, new_hash, old_hash],
-        )?,
-        db.statement(
-            "SELECT password_hash = ?2 AS changed FROM users WHERE id = ?1",
-            args![user_id, new_hash],
-        )?,
+) -> Result<bool, StoreError> {
+    let unchanged = sql![
+        "EXISTS (SELECT 1 FROM users WHERE id = " (user_id) " AND password_hash = " (old_hash) ")"
     ];
-    let results = db.batch("users.replace_password", batch).await?;
+    let batch = [
+        revoke_all_statement(user_id, now, unchanged.clone()),
+        insert_statement(session, Some(unchanged.clone())),
+        sql!["UPDATE users SET password_hash = " (new_hash) " WHERE " [unchanged]],
+        sql!["SELECT password_hash = " (new_hash) " AS changed FROM users WHERE id = " (user_id)],
+    ];
+    let results = db.batch("users.replace_password", &batch).await?;
     #[derive(Deserialize)]
     struct Changed {
         changed: i64,
@@ -136,7 +134,8 @@ pub struct EnableTotp<'a> {
     pub user_id: &'a str,
     pub sealed_secret: &'a str,
     pub first_step: u64,
-    pub recovery_hashes: &'a [String],
+    /// The new recovery-code hashes as a JSON array.
+    pub recovery_hashes_json: &'a str,
     pub replaced_session: &'a str,
     pub now: i64,
 }
@@ -149,67 +148,33 @@ pub async fn enable_totp(
     db: &Db,
     e: &EnableTotp<'_>,
     session: &NewSession<'_>,
-) -> Result<bool, ApiError> {
+) -> Result<bool, StoreError> {
     // The sealed secret is unique (random nonce), so it identifies this confirmation.
-    let ours = |user: u8, secret: u8, time: u8| {
-        format!(
-            "EXISTS (SELECT 1 FROM users WHERE id = ?{user} AND totp_secret = ?{secret} \
-             AND totp_enabled_at = ?{time})"
-        )
-    };
-    let hashes = serde_json::to_string(e.recovery_hashes).map_err(internal("encode hashes"))?;
-    let step = e.first_step as i64;
-    let batch = vec![
-        db.statement(
-            "UPDATE users SET totp_secret = ?2, totp_enabled_at = ?3, totp_last_step = ?4 \
-             WHERE id = ?1 AND totp_enabled_at IS NULL",
-            args![e.user_id, e.sealed_secret, e.now, step],
-        )?,
-        db.statement(
-            &format!(
-                "DELETE FROM recovery_codes WHERE user_id = ?1 AND {}",
-                ours(1, 2, 3)
-            ),
-            args![e.user_id, e.sealed_secret, e.now],
-        )?,
-        db.statement(
-            &format!(
-                "INSERT INTO recovery_codes (user_id, code_hash) \
-                 SELECT ?1, value FROM json_each(?4) WHERE {}",
-                ours(1, 2, 3)
-            ),
-            args![e.user_id, e.sealed_secret, e.now, hashes.as_str()],
-        )?,
-        db.statement(
-            &format!(
-                "UPDATE sessions SET revoked_at = ?3 WHERE id = ?4 AND user_id = ?1 \
-                 AND revoked_at IS NULL AND {}",
-                ours(1, 2, 3)
-            ),
-            args![e.user_id, e.sealed_secret, e.now, e.replaced_session],
-        )?,
-        super::sessions::insert_statement(
-            db,
-            session,
-            Some((&ours(7, 8, 9), args![e.user_id, e.sealed_secret, e.now])),
-        )?,
-        db.statement(
-            &format!("SELECT {} AS won", ours(1, 2, 3)),
-            args![e.user_id, e.sealed_secret, e.now],
-        )?,
+    let ours: Sql<'_> = sql![
+        "EXISTS (SELECT 1 FROM users WHERE id = " (e.user_id) " AND totp_secret = "
+        (e.sealed_secret) " AND totp_enabled_at = " (e.now) ")"
     ];
-    let results = db.batch("users.enable_totp", batch).await?;
+    let batch = [
+        sql![
+            "UPDATE users SET totp_secret = " (e.sealed_secret) ", totp_enabled_at = " (e.now)
+            ", totp_last_step = " (e.first_step as i64) " WHERE id = " (e.user_id)
+            " AND totp_enabled_at IS NULL"
+        ],
+        recovery_code::discard(e.user_id, None, ours.clone()),
+        recovery_code::insert_set(e.user_id, e.recovery_hashes_json, ours.clone()),
+        sql![
+            "UPDATE sessions SET revoked_at = " (e.now) " WHERE id = " (e.replaced_session)
+            " AND user_id = " (e.user_id) " AND revoked_at IS NULL AND " [ours.clone()]
+        ],
+        insert_statement(session, Some(ours.clone())),
+        sql!["SELECT " [ours] " AS won"],
+    ];
+    let results = db.batch("users.enable_totp", &batch).await?;
     #[derive(Deserialize)]
     struct Won {
         won: i64,
     }
-    Ok(rows::<Won>(
-        results.last().expect("batch ends with a SELECT"),
-        "enable verdict",
-    )?
-    .into_iter()
-    .next()
-    .is_some_and(|w| w.won == 1))
+    Ok(verdict::<Won>(&results, "enable verdict")?.won == 1)
 }
 
 /// What `GET /v1/2fa` shows.
@@ -219,12 +184,11 @@ pub struct FactorStatus {
     pub recovery_codes_remaining: i64,
 }
 
-pub async fn factor_status(db: &Db, user_id: &str) -> Result<Option<FactorStatus>, ApiError> {
-    let stmt = db.statement(
-        "SELECT totp_enabled_at, (SELECT COUNT(*) FROM recovery_codes r \
-         WHERE r.user_id = users.id AND r.used_at IS NULL) AS recovery_codes_remaining \
-         FROM users WHERE id = ?1",
-        args![user_id],
-    )?;
-    db.first("users.factor_status", stmt).await
+pub async fn factor_status(db: &Db, user_id: &str) -> Result<Option<FactorStatus>, StoreError> {
+    let query = sql![
+        "SELECT totp_enabled_at, (SELECT COUNT(*) FROM recovery_codes r "
+        "WHERE r.user_id = users.id AND r.used_at IS NULL) AS recovery_codes_remaining "
+        "FROM users WHERE id = " (user_id)
+    ];
+    db.first("users.factor_status", &query).await
 }

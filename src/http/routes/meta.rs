@@ -5,21 +5,22 @@ use serde_json::json;
 use worker::Request;
 
 use crate::error::ApiError;
-use crate::http::{App, Reply};
+use crate::http::Reply;
+use crate::services::{access, Ctx};
 
 pub fn health() -> Reply {
     Reply::ok(json!({ "status": "ok" }))
 }
 
-pub fn jwks(app: &App) -> Result<Reply, ApiError> {
+pub fn jwks(ctx: &Ctx) -> Result<Reply, ApiError> {
     // Verifiers cache the set; five minutes keeps a rotation's new key visible quickly.
-    Ok(Reply::ok(app.config()?.tokens.jwks()).header("Cache-Control", "public, max-age=300"))
+    Ok(Reply::ok(access::jwks(ctx)?).header("Cache-Control", "public, max-age=300"))
 }
 
 /// `GET /` (the demo page) and `GET /openapi.json` are static files in `public/`, kept
 /// out of the WASM; the Worker passes these requests to the static-assets binding.
-pub async fn static_file(req: Request, app: &App) -> Result<Reply, ApiError> {
-    let assets = app
+pub async fn static_file(req: Request, ctx: &Ctx) -> Result<Reply, ApiError> {
+    let assets = ctx
         .env
         .assets("ASSETS")
         .map_err(|e| ApiError::Internal(format!("binding ASSETS: {e}")))?;

@@ -1,25 +1,25 @@
-//! The route table. Each handler parses, calls the core, calls the store, renders.
+//! The route table. Each handler parses the request into domain types, calls one
+//! service, and renders its result; no route imports another, nor the store.
 
 mod account;
-mod grant;
+mod factors;
 mod login;
 mod meta;
-mod password_check;
 mod register;
-mod second_factor;
 mod session;
 mod totp;
 
 use worker::Request;
 
-use super::{App, Reply};
 use crate::api::ROUTES;
 use crate::error::ApiError;
+use crate::http::Reply;
+use crate::services::Ctx;
 
 /// A handled request: the reply and, when known, the user it acted for (for the log).
 pub type Handled = (Reply, Option<String>);
 
-pub async fn dispatch(req: Request, app: &App) -> Result<Handled, ApiError> {
+pub async fn dispatch(req: Request, ctx: &Ctx) -> Result<Handled, ApiError> {
     let path = crate::domain::text::url_path(&req.inner().url()).to_owned();
     let (_, allowed) = ROUTES
         .iter()
@@ -33,22 +33,22 @@ pub async fn dispatch(req: Request, app: &App) -> Result<Handled, ApiError> {
         return Err(ApiError::MethodNotAllowed(allowed));
     }
     match path.as_str() {
-        "/" | "/openapi.json" => Ok((meta::static_file(req, app).await?, None)),
+        "/" | "/openapi.json" => Ok((meta::static_file(req, ctx).await?, None)),
         "/health" => Ok((meta::health(), None)),
-        "/.well-known/jwks.json" => Ok((meta::jwks(app)?, None)),
-        "/v1/register" => register::register(req, app).await,
-        "/v1/login" => login::login(req, app).await,
-        "/v1/login/mfa" => login::login_mfa(req, app).await,
-        "/v1/token/refresh" => session::refresh(req, app).await,
-        "/v1/logout" => session::logout(req, app).await,
-        "/v1/me" => session::me(&req, app),
-        "/v1/password" => account::change_password(req, app).await,
-        "/v1/events" => account::events(&req, app).await,
-        "/v1/2fa" => second_factor::status(&req, app).await,
-        "/v1/2fa/totp/enroll" => totp::enroll(req, app).await,
-        "/v1/2fa/totp/confirm" => totp::confirm(req, app).await,
-        "/v1/2fa/totp" => second_factor::disable_totp(req, app).await,
-        "/v1/2fa/recovery-codes" => second_factor::regenerate_recovery_codes(req, app).await,
+        "/.well-known/jwks.json" => Ok((meta::jwks(ctx)?, None)),
+        "/v1/register" => register::register(req, ctx).await,
+        "/v1/login" => login::login(req, ctx).await,
+        "/v1/login/mfa" => login::login_mfa(req, ctx).await,
+        "/v1/token/refresh" => session::refresh(req, ctx).await,
+        "/v1/logout" => session::logout(req, ctx).await,
+        "/v1/me" => session::me(&req, ctx),
+        "/v1/password" => account::change_password(req, ctx).await,
+        "/v1/events" => account::events(&req, ctx).await,
+        "/v1/2fa" => factors::status(&req, ctx).await,
+        "/v1/2fa/totp/enroll" => totp::enroll(req, ctx).await,
+        "/v1/2fa/totp/confirm" => totp::confirm(req, ctx).await,
+        "/v1/2fa/totp" => factors::disable_totp(req, ctx).await,
+        "/v1/2fa/recovery-codes" => factors::regenerate_recovery_codes(req, ctx).await,
         _ => Err(ApiError::NotFound),
     }
 }

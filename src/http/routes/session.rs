@@ -4,50 +4,25 @@ use serde::Deserialize;
 use serde_json::json;
 use worker::Request;
 
-use super::grant::{authenticated, Profile};
 use super::Handled;
-use crate::domain::events::EventKind;
 use crate::domain::opaque::RefreshToken;
-use crate::domain::session::Authentication;
 use crate::error::ApiError;
-use crate::http::{body, App, Reply};
-use crate::store::sessions;
+use crate::http::{render, request, Reply};
+use crate::services::{session, Ctx};
 
 #[derive(Deserialize)]
 struct RefreshBody {
     refresh_token: String,
 }
 
-pub async fn refresh(mut req: Request, app: &App) -> Result<Handled, ApiError> {
-    let input: RefreshBody = body::json(&mut req).await?;
+pub async fn refresh(mut req: Request, ctx: &Ctx) -> Result<Handled, ApiError> {
+    let input: RefreshBody = request::json(&mut req).await?;
     let old = RefreshToken::parse(&input.refresh_token).ok_or(ApiError::InvalidGrant)?;
-    let config = app.config()?;
-    let new = RefreshToken::generate();
-    let rotation = sessions::rotate(&app.db()?, &old.hash(), &new.hash(), app.now).await?;
-    if let Some(owner) = &rotation.reuse_by {
-        app.event(EventKind::RefreshReuseDetected, owner);
-    }
-    let session = rotation.session.ok_or(ApiError::InvalidGrant)?;
-    let authentication = Authentication::from_stored(&session.authentication).ok_or_else(|| {
-        ApiError::Internal(format!(
-            "session {} has unreadable authentication",
-            session.id
-        ))
-    })?;
-    let body = authenticated(
-        &config,
-        &Profile {
-            user_id: &session.user_id,
-            username: &session.username,
-            email: session.email.as_deref(),
-            mfa_enabled: session.totp_enabled_at.is_some(),
-        },
-        &session.id,
-        &authentication,
-        &new,
-        app.now,
-    );
-    Ok((Reply::ok(body), Some(session.user_id)))
+    let issued = session::refresh(ctx, &old).await?;
+    Ok((
+        Reply::ok(render::authenticated(&issued)),
+        Some(issued.user_id),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -55,31 +30,23 @@ struct LogoutBody {
     refresh_token: Option<String>,
 }
 
-pub async fn logout(mut req: Request, app: &App) -> Result<Handled, ApiError> {
-    let claims = body::bearer(&req, app)?;
-    let input: LogoutBody = body::json(&mut req).await?;
-    let refresh_hash = match input.refresh_token.as_deref() {
+pub async fn logout(mut req: Request, ctx: &Ctx) -> Result<Handled, ApiError> {
+    let claims = request::bearer(&req, ctx)?;
+    let input: LogoutBody = request::json(&mut req).await?;
+    let refresh = match input.refresh_token.as_deref() {
         None => None,
         Some(raw) => Some(
             RefreshToken::parse(raw)
-                .ok_or_else(|| ApiError::InvalidRequest("refresh_token is malformed".into()))?
-                .hash(),
+                .ok_or_else(|| ApiError::InvalidRequest("refresh_token is malformed".into()))?,
         ),
     };
-    sessions::revoke(
-        &app.db()?,
-        &claims.sub,
-        &claims.sid,
-        refresh_hash.as_deref(),
-        app.now,
-    )
-    .await?;
+    session::logout(ctx, &claims, refresh.as_ref()).await?;
     Ok((Reply::no_content(), Some(claims.sub)))
 }
 
 /// Answered from the verified token alone: no storage call.
-pub fn me(req: &Request, app: &App) -> Result<Handled, ApiError> {
-    let c = body::bearer(req, app)?;
+pub fn me(req: &Request, ctx: &Ctx) -> Result<Handled, ApiError> {
+    let c = request::bearer(req, ctx)?;
     let body = json!({
         "user_id": c.sub,
         "username": c.preferred_username,

@@ -1,7 +1,5 @@
 //! Ending a successful login: a session row, an access token and a refresh token.
 
-use serde_json::{json, Value};
-
 use crate::domain::config::Config;
 use crate::domain::opaque::{random_id, RefreshToken};
 use crate::domain::session::Authentication;
@@ -13,6 +11,7 @@ use crate::store::users::UserRow;
 pub struct Grant {
     pub session_id: String,
     pub refresh: RefreshToken,
+    pub refresh_hash: String,
     pub authentication: Authentication,
     stored_authentication: String,
     now: i64,
@@ -21,9 +20,11 @@ pub struct Grant {
 
 impl Grant {
     pub fn new(config: &Config, authentication: Authentication, now: i64) -> Self {
+        let refresh = RefreshToken::generate();
         Self {
             session_id: random_id(),
-            refresh: RefreshToken::generate(),
+            refresh_hash: refresh.hash(),
+            refresh,
             stored_authentication: authentication.to_stored(),
             authentication,
             now,
@@ -31,18 +32,32 @@ impl Grant {
         }
     }
 
-    pub fn session<'a>(&'a self, user_id: &'a str, refresh_hash: &'a str) -> NewSession<'a> {
+    /// The session row this grant creates.
+    pub fn session<'a>(&'a self, user_id: &'a str) -> NewSession<'a> {
         NewSession {
             id: &self.session_id,
             user_id,
-            refresh_hash,
+            refresh_hash: &self.refresh_hash,
             authentication: &self.stored_authentication,
             now: self.now,
             expires_at: self.expires_at,
         }
     }
+
+    /// The tokens for the session, once it is stored.
+    pub fn issue(&self, config: &Config, profile: &Profile<'_>) -> Issued {
+        issue(
+            config,
+            profile,
+            &self.session_id,
+            &self.authentication,
+            &self.refresh,
+            self.now,
+        )
+    }
 }
 
+/// Who the tokens are for.
 pub struct Profile<'a> {
     pub user_id: &'a str,
     pub username: &'a str,
@@ -61,15 +76,22 @@ impl<'a> Profile<'a> {
     }
 }
 
-/// The `authenticated` response body shared by login, login/mfa, refresh and confirm.
-pub fn authenticated(
+/// A signed-in session's tokens, as the client receives them.
+pub struct Issued {
+    pub user_id: String,
+    pub access_token: String,
+    pub expires_in: i64,
+    pub refresh_token: String,
+}
+
+pub fn issue(
     config: &Config,
     profile: &Profile<'_>,
     session_id: &str,
     authentication: &Authentication,
     refresh: &RefreshToken,
     now: i64,
-) -> Value {
+) -> Issued {
     let access_token = config.tokens.issue(
         &TokenSubject {
             user_id: profile.user_id,
@@ -82,11 +104,10 @@ pub fn authenticated(
         random_id(),
         now,
     );
-    json!({
-        "status": "authenticated",
-        "access_token": access_token,
-        "token_type": "Bearer",
-        "expires_in": config.tokens.lifetime_seconds(),
-        "refresh_token": refresh.expose(),
-    })
+    Issued {
+        user_id: profile.user_id.to_owned(),
+        access_token,
+        expires_in: config.tokens.lifetime_seconds(),
+        refresh_token: refresh.expose().to_owned(),
+    }
 }

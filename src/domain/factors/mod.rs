@@ -1,10 +1,36 @@
-//! Second factors behind one interface. Each factor (TOTP, recovery codes; passkeys
-//! later) parses what the user submitted and turns it into evidence; storage then makes
-//! the evidence count exactly once.
+//! Second factors behind one interface, one module per factor (the way Ory Kratos keeps
+//! a strategy per method). A factor module says how its input is parsed, what the pure
+//! check finds (the evidence), and what it is called in `methods` and `amr`; its SQL
+//! (how the evidence is spent exactly once) lives in `store::factors`, beside the same
+//! module name. This file is the one registration point: the enums below.
+
+pub mod recovery_code;
+pub mod totp;
+
+use serde::{Deserialize, Serialize};
 
 use super::recovery::{RecoveryCode, RecoveryHasher};
-use super::session::SecondFactor;
-use super::totp::{matching_step, TotpCode, TotpSecret};
+use super::totp::{TotpCode, TotpSecret};
+
+/// Which second factor a session used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SecondFactor {
+    Totp,
+    RecoveryCode,
+}
+
+impl SecondFactor {
+    pub fn amr(self) -> &'static str {
+        match self {
+            SecondFactor::Totp => totp::AMR,
+            SecondFactor::RecoveryCode => recovery_code::AMR,
+        }
+    }
+}
+
+/// Second-factor methods a user with TOTP on may use to finish logging in.
+pub const MFA_METHODS: [&str; 2] = [totp::METHOD, recovery_code::METHOD];
 
 /// A second factor as submitted, already well-formed.
 pub enum Submitted {
@@ -21,20 +47,15 @@ pub enum Evidence {
     RecoveryHash(String),
 }
 
-pub const TOTP_FORMAT: &str = "code must be exactly 6 digits";
-pub const RECOVERY_FORMAT: &str =
-    "recovery_code must be 16 letters and digits, as shown when it was issued";
+pub const TOTP_FORMAT: &str = totp::FORMAT;
+pub const RECOVERY_FORMAT: &str = recovery_code::FORMAT;
 
 impl Submitted {
     /// Exactly one of the two fields, well-formed.
     pub fn parse(code: Option<&str>, recovery_code: Option<&str>) -> Result<Self, &'static str> {
         match (code, recovery_code) {
-            (Some(code), None) => TotpCode::parse(code)
-                .map(Self::Totp)
-                .map_err(|_| TOTP_FORMAT),
-            (None, Some(rc)) => RecoveryCode::parse(rc)
-                .map(Self::RecoveryCode)
-                .ok_or(RECOVERY_FORMAT),
+            (Some(code), None) => totp::parse(code).map(Self::Totp),
+            (None, Some(rc)) => recovery_code::parse(rc).map(Self::RecoveryCode),
             _ => Err("send exactly one of code or recovery_code"),
         }
     }
@@ -46,6 +67,11 @@ impl Submitted {
         }
     }
 
+    /// Whether checking this factor needs the user's TOTP secret opened.
+    pub fn needs_totp_secret(&self) -> bool {
+        matches!(self, Self::Totp(_))
+    }
+
     pub fn examine(
         &self,
         user_id: &str,
@@ -54,10 +80,8 @@ impl Submitted {
         now: i64,
     ) -> Evidence {
         match self {
-            Self::Totp(code) => {
-                Evidence::TotpStep(totp_secret.and_then(|s| matching_step(s, code, now)))
-            }
-            Self::RecoveryCode(code) => Evidence::RecoveryHash(recovery.hash(user_id, code)),
+            Self::Totp(code) => totp::examine(code, totp_secret, now),
+            Self::RecoveryCode(code) => recovery_code::examine(code, user_id, recovery),
         }
     }
 }

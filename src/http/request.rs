@@ -1,10 +1,13 @@
-//! Request parsing at the edge: size limit, JSON shape, bearer token.
+//! Request extraction shared by the routes: the JSON body (size limit, shape), the
+//! bearer token, and the aal2 requirement.
 
 use serde::de::DeserializeOwned;
 use worker::Request;
 
+use crate::domain::factors::Submitted;
 use crate::domain::tokens::AccessClaims;
 use crate::error::ApiError;
+use crate::services::{access, Ctx};
 
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
@@ -55,7 +58,7 @@ fn describe(e: &serde_json::Error) -> String {
 }
 
 /// The verified claims of the `Authorization: Bearer` access token.
-pub fn bearer(req: &Request, app: &super::App) -> Result<AccessClaims, ApiError> {
+pub fn bearer(req: &Request, ctx: &Ctx) -> Result<AccessClaims, ApiError> {
     let header = req
         .headers()
         .get("authorization")
@@ -66,8 +69,19 @@ pub fn bearer(req: &Request, app: &super::App) -> Result<AccessClaims, ApiError>
     if !scheme.eq_ignore_ascii_case("bearer") {
         return Err(ApiError::InvalidToken);
     }
-    app.config()?
-        .tokens
-        .verify(token.trim(), app.now)
-        .map_err(|_| ApiError::InvalidToken)
+    Ok(access::authenticate(ctx, token.trim())?)
+}
+
+/// Factor changes need proof of a second factor in this session (RFC 9470 step-up).
+pub fn require_aal2(req: &Request, ctx: &Ctx) -> Result<AccessClaims, ApiError> {
+    let claims = bearer(req, ctx)?;
+    if claims.aal != "aal2" {
+        return Err(ApiError::InsufficientAuthentication);
+    }
+    Ok(claims)
+}
+
+/// Exactly one of `code` / `recovery_code`, well-formed.
+pub fn second_factor(code: Option<&str>, recovery: Option<&str>) -> Result<Submitted, ApiError> {
+    Submitted::parse(code, recovery).map_err(|m| ApiError::InvalidRequest(m.into()))
 }

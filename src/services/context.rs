@@ -1,16 +1,18 @@
-//! Per-request access to configuration, bindings, the clock and the caller's address.
+//! What a service works with for one request: configuration (parsed once per isolate),
+//! the storage bindings, the clock, the caller's address, the security events it
+//! queues and the work it leaves for after the response.
 
 use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
 
 use worker::{Context, Date, Delay, Env};
 
+use super::ServiceError;
 use crate::domain::config::Config;
 use crate::domain::events::{EventKind, SecurityEvent};
 use crate::domain::throttle::retry_after;
 use crate::domain::turns::{Ticket, Turns};
-use crate::error::ApiError;
-use crate::store::{self, Db, Kv, Timings};
+use crate::store::{self, Db, Kv, StoreError, Timings};
 
 thread_local! {
     // Parsed once per isolate: key derivation and AES key schedules are not free, and
@@ -47,7 +49,7 @@ impl Limit {
     }
 }
 
-pub struct App {
+pub struct Ctx {
     pub env: Env,
     ctx: Context,
     /// Unix seconds from the Worker clock (never `SystemTime`, which panics on wasm32).
@@ -59,7 +61,7 @@ pub struct App {
     events: RefCell<Vec<SecurityEvent>>,
 }
 
-impl App {
+impl Ctx {
     pub fn new(env: Env, ctx: Context, ip: Option<String>) -> Self {
         Self {
             env,
@@ -71,7 +73,7 @@ impl App {
         }
     }
 
-    pub fn config(&self) -> Result<Rc<Config>, ApiError> {
+    pub fn config(&self) -> Result<Rc<Config>, ServiceError> {
         if let Some(c) = CONFIG.with(|c| c.get().cloned()) {
             return Ok(c);
         }
@@ -80,7 +82,7 @@ impl App {
                 |name| self.env.var(name).ok().map(|v| v.to_string()),
                 |name| self.env.secret(name).ok().map(|v| v.to_string()),
             )
-            .map_err(|e| ApiError::Internal(format!("configuration: {e}")))?,
+            .map_err(|e| ServiceError::Internal(format!("configuration: {e}")))?,
         );
         CONFIG.with(|c| {
             let _ = c.set(loaded.clone());
@@ -88,16 +90,12 @@ impl App {
         Ok(loaded)
     }
 
-    pub fn db(&self) -> Result<Db, ApiError> {
+    pub fn db(&self) -> Result<Db, StoreError> {
         db_from(&self.env, self.timings.clone())
     }
 
-    pub fn kv(&self) -> Result<Kv, ApiError> {
-        let kv = self
-            .env
-            .kv("CHALLENGES")
-            .map_err(|e| ApiError::Internal(format!("binding CHALLENGES: {e}")))?;
-        Ok(Kv::new(kv, self.timings.clone()))
+    pub fn kv(&self) -> Result<Kv, StoreError> {
+        kv_from(&self.env, self.timings.clone())
     }
 
     /// Whether `Server-Timing` is reported (a dev-only var).
@@ -109,7 +107,7 @@ impl App {
 
     /// Applies the per-IP limit for `limit`. Requests without a client address (local
     /// tools) share one bucket.
-    pub async fn rate_limit(&self, limit: Limit) -> Result<(), ApiError> {
+    pub async fn rate_limit(&self, limit: Limit) -> Result<(), ServiceError> {
         let Ok(limiter) = self.env.rate_limiter(limit.binding()) else {
             // Not configured (for example a deployment that opted out): no limit.
             return Ok(());
@@ -118,12 +116,12 @@ impl App {
         let outcome = limiter
             .limit(key)
             .await
-            .map_err(|e| ApiError::Internal(format!("rate limiter: {e}")))?;
+            .map_err(|e| ServiceError::Internal(format!("rate limiter: {e}")))?;
         if outcome.success {
             Ok(())
         } else {
             // The binding's period is 60 s and it does not say when the window ends.
-            Err(ApiError::RateLimited { retry_after: 60 })
+            Err(ServiceError::RateLimited { retry_after: 60 })
         }
     }
 
@@ -142,8 +140,8 @@ impl App {
         work()
     }
 
-    pub fn throttled(&self, locked_until: i64) -> ApiError {
-        ApiError::TooManyAttempts {
+    pub fn throttled(&self, locked_until: i64) -> ServiceError {
+        ServiceError::TooManyAttempts {
             retry_after: retry_after(locked_until, self.now),
         }
     }
@@ -168,14 +166,14 @@ impl App {
     pub fn after_response<F, Fut>(&self, what: &'static str, work: F)
     where
         F: FnOnce(Env) -> Fut,
-        Fut: std::future::Future<Output = Result<(), ApiError>> + 'static,
+        Fut: std::future::Future<Output = Result<(), StoreError>> + 'static,
     {
         let fut = work(self.env.clone());
         self.ctx.wait_until(async move {
             if let Err(e) = fut.await {
                 worker::console_error!(
                     "{}",
-                    serde_json::json!({"level": "error", "msg": "background task failed", "task": what, "detail": format!("{e:?}")})
+                    serde_json::json!({"level": "error", "msg": "background task failed", "task": what, "detail": e.to_string()})
                 );
             }
         });
@@ -194,16 +192,16 @@ impl App {
     }
 }
 
-pub fn db_from(env: &Env, timings: Rc<Timings>) -> Result<Db, ApiError> {
+pub fn db_from(env: &Env, timings: Rc<Timings>) -> Result<Db, StoreError> {
     let d1 = env
         .d1("DB")
-        .map_err(|e| ApiError::Internal(format!("binding DB: {e}")))?;
+        .map_err(|e| StoreError::new("binding DB", e.to_string()))?;
     Ok(Db::new(d1, timings))
 }
 
-pub fn kv_from(env: &Env) -> Result<Kv, ApiError> {
+pub fn kv_from(env: &Env, timings: Rc<Timings>) -> Result<Kv, StoreError> {
     let kv = env
         .kv("CHALLENGES")
-        .map_err(|e| ApiError::Internal(format!("binding CHALLENGES: {e}")))?;
-    Ok(Kv::new(kv, Rc::new(Timings::default())))
+        .map_err(|e| StoreError::new("binding CHALLENGES", e.to_string()))?;
+    Ok(Kv::new(kv, timings))
 }

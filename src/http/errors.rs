@@ -1,0 +1,30 @@
+//! The one place where a service's failure becomes an API error (status and code).
+
+use crate::error::ApiError;
+use crate::services::ServiceError;
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::UsernameTaken => ApiError::UsernameTaken,
+            ServiceError::InvalidCredentials => ApiError::InvalidCredentials,
+            ServiceError::InvalidCode { attempts_remaining } => {
+                ApiError::InvalidCode { attempts_remaining }
+            }
+            ServiceError::InvalidMfaToken => ApiError::InvalidMfaToken,
+            ServiceError::InvalidGrant => ApiError::InvalidGrant,
+            ServiceError::InvalidToken => ApiError::InvalidToken,
+            ServiceError::AlreadyEnabled => ApiError::AlreadyEnabled,
+            ServiceError::NotEnabled => ApiError::NotEnabled,
+            ServiceError::EnrollmentExpired => ApiError::EnrollmentExpired,
+            ServiceError::SecondFactorRequired => ApiError::InvalidRequest(
+                "two-factor authentication is on: send code (or recovery_code) too".into(),
+            ),
+            ServiceError::TooManyAttempts { retry_after } => {
+                ApiError::TooManyAttempts { retry_after }
+            }
+            ServiceError::RateLimited { retry_after } => ApiError::RateLimited { retry_after },
+            ServiceError::Internal(detail) => ApiError::Internal(detail),
+        }
+    }
+}

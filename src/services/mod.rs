@@ -1,0 +1,56 @@
+//! The flows of the service, one file each. A service owns the order of the store calls
+//! and the domain decisions of its flow; it takes values the HTTP layer has already
+//! parsed into domain types and returns plain results or a [`ServiceError`], which
+//! `http` maps to the API's error type in one place.
+
+pub mod access;
+pub mod context;
+pub mod events;
+pub mod factor_management;
+pub mod grant;
+pub mod password_change;
+mod password_check;
+pub mod password_login;
+pub mod registration;
+pub mod second_step;
+pub mod session;
+mod step_up;
+pub mod totp_enrolment;
+
+pub use context::{Ctx, Limit};
+
+use crate::store::StoreError;
+
+/// Why a flow did not complete.
+#[derive(Debug)]
+pub enum ServiceError {
+    UsernameTaken,
+    InvalidCredentials,
+    InvalidCode {
+        attempts_remaining: Option<i64>,
+    },
+    InvalidMfaToken,
+    InvalidGrant,
+    InvalidToken,
+    AlreadyEnabled,
+    NotEnabled,
+    EnrollmentExpired,
+    /// A password change on an account with 2FA came without a second factor.
+    SecondFactorRequired,
+    /// Per-account brute-force throttle.
+    TooManyAttempts {
+        retry_after: i64,
+    },
+    /// Per-client-IP rate limit.
+    RateLimited {
+        retry_after: i64,
+    },
+    /// Detail for the log only.
+    Internal(String),
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        Self::Internal(e.to_string())
+    }
+}

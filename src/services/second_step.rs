@@ -1,0 +1,100 @@
+//! The second step of a login: the mfa_token from the password step plus a second
+//! factor, decided in one D1 batch (store::mfa::spend).
+
+use std::rc::Rc;
+
+use super::context::{db_from, kv_from};
+use super::grant::{Grant, Issued, Profile};
+use super::step_up::open_totp_secret;
+use super::{Ctx, ServiceError};
+use crate::domain::events::EventKind;
+use crate::domain::factors::{SecondFactor, Submitted};
+use crate::domain::opaque::MfaToken;
+use crate::domain::session::Authentication;
+use crate::domain::throttle::{second_factor_key, FREE_FAILURES};
+use crate::store::challenges::{forget_mfa_challenge, mfa_challenge};
+use crate::store::mfa::{self, Attempt, Outcome};
+use crate::store::Timings;
+
+pub async fn complete(
+    ctx: &Ctx,
+    token: &MfaToken,
+    submitted: &Submitted,
+) -> Result<Issued, ServiceError> {
+    let token_hash = token.hash();
+    let config = ctx.config()?;
+    let challenge = mfa_challenge(&ctx.kv()?, &token_hash, ctx.now)
+        .await?
+        .ok_or(ServiceError::InvalidMfaToken)?;
+    let user_id = challenge.user_id.as_str();
+
+    let secret = if submitted.needs_totp_secret() {
+        Some(open_totp_secret(
+            ctx,
+            &config,
+            user_id,
+            &challenge.totp_secret,
+        )?)
+    } else {
+        None
+    };
+    let evidence = submitted.examine(user_id, secret.as_ref(), &config.recovery, ctx.now);
+    let grant = Grant::new(
+        &config,
+        Authentication::password_only(challenge.auth_time).with_second_factor(submitted.factor()),
+        ctx.now,
+    );
+    let throttle_key = second_factor_key(user_id);
+    let outcome = mfa::spend(
+        &ctx.db()?,
+        &Attempt {
+            token_hash: &token_hash,
+            user_id,
+            token_expires_at: challenge.expires_at,
+            totp_enabled_at: challenge.totp_enabled_at,
+            throttle_key: &throttle_key,
+            now: ctx.now,
+        },
+        &evidence,
+        &grant.session(user_id),
+    )
+    .await?;
+
+    match outcome {
+        Outcome::Accepted => {
+            let now = ctx.now;
+            ctx.after_response("mfa cleanup", move |env| async move {
+                let timings = Rc::new(Timings::default());
+                forget_mfa_challenge(&kv_from(&env, timings.clone())?, &token_hash).await?;
+                mfa::purge_stale(&db_from(&env, timings)?, now).await
+            });
+            ctx.event(EventKind::LoginSucceeded, user_id);
+            if submitted.factor() == SecondFactor::RecoveryCode {
+                ctx.event(EventKind::RecoveryCodeUsed, user_id);
+            }
+            Ok(grant.issue(
+                &config,
+                &Profile {
+                    user_id,
+                    username: &challenge.username,
+                    email: challenge.email.as_deref(),
+                    mfa_enabled: true,
+                },
+            ))
+        }
+        Outcome::WrongCode {
+            attempts_remaining,
+            account_failures,
+        } => {
+            ctx.event(EventKind::SecondFactorFailed, user_id);
+            if account_failures == FREE_FAILURES {
+                ctx.event_with(EventKind::Lockout, user_id, "second_factor".into());
+            }
+            Err(ServiceError::InvalidCode {
+                attempts_remaining: Some(attempts_remaining),
+            })
+        }
+        Outcome::Throttled { locked_until } => Err(ctx.throttled(locked_until)),
+        Outcome::TokenDead => Err(ServiceError::InvalidMfaToken),
+    }
+}

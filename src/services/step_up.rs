@@ -1,0 +1,106 @@
+//! Step-up: a fresh second factor presented with a sensitive action, spent in the same
+//! batch as the action (RFC 9470's idea of proving it again, here and now).
+
+use super::context::db_from;
+use super::{Ctx, ServiceError};
+use crate::domain::config::Config;
+use crate::domain::events::EventKind;
+use crate::domain::factors::{Evidence, Submitted};
+use crate::domain::opaque::random_id;
+use crate::domain::throttle::{second_factor_key, FREE_FAILURES};
+use crate::domain::totp::TotpSecret;
+use crate::store::factors::{CodeCheck, CodeOutcome};
+use crate::store::users::{self, UserRow};
+use crate::store::Timings;
+
+/// A submitted second factor, examined and ready to be spent in one batch together with
+/// the action it authorises.
+pub struct FreshFactor {
+    user_id: String,
+    evidence: Evidence,
+    nonce: String,
+    key: String,
+    now: i64,
+}
+
+impl FreshFactor {
+    pub fn examine(
+        ctx: &Ctx,
+        config: &Config,
+        user: &UserRow,
+        submitted: &Submitted,
+    ) -> Result<Self, ServiceError> {
+        let (Some(sealed), true) = (user.totp_secret.as_deref(), user.totp_enabled()) else {
+            return Err(ServiceError::NotEnabled);
+        };
+        let secret = if submitted.needs_totp_secret() {
+            Some(open_totp_secret(ctx, config, &user.id, sealed)?)
+        } else {
+            None
+        };
+        Ok(Self {
+            user_id: user.id.clone(),
+            evidence: submitted.examine(&user.id, secret.as_ref(), &config.recovery, ctx.now),
+            nonce: random_id(),
+            key: second_factor_key(&user.id),
+            now: ctx.now,
+        })
+    }
+
+    /// What the store needs to spend this factor with an action.
+    pub fn check(&self) -> CodeCheck<'_> {
+        CodeCheck {
+            user_id: &self.user_id,
+            key: &self.key,
+            nonce: &self.nonce,
+            now: self.now,
+            evidence: &self.evidence,
+        }
+    }
+
+    /// Maps what the batch decided to the caller's answer, and records the events.
+    pub fn settle(&self, ctx: &Ctx, outcome: CodeOutcome) -> Result<(), ServiceError> {
+        let user_id = self.user_id.as_str();
+        match outcome {
+            CodeOutcome::Accepted => {
+                if matches!(self.evidence, Evidence::RecoveryHash(_)) {
+                    ctx.event(EventKind::RecoveryCodeUsed, user_id);
+                }
+                Ok(())
+            }
+            CodeOutcome::Wrong { account_failures } => {
+                ctx.event(EventKind::SecondFactorFailed, user_id);
+                if account_failures == FREE_FAILURES {
+                    ctx.event_with(EventKind::Lockout, user_id, "second_factor".into());
+                }
+                Err(ServiceError::InvalidCode {
+                    attempts_remaining: None,
+                })
+            }
+            CodeOutcome::Throttled { locked_until } => Err(ctx.throttled(locked_until)),
+        }
+    }
+}
+
+/// Decrypts a stored TOTP secret; one sealed under an old key is re-sealed under the
+/// newest, off the response path.
+pub fn open_totp_secret(
+    ctx: &Ctx,
+    config: &Config,
+    user_id: &str,
+    sealed: &str,
+) -> Result<TotpSecret, ServiceError> {
+    let opened = config
+        .totp_box
+        .open(sealed, user_id)
+        .map_err(|e| ServiceError::Internal(format!("open totp secret: {e:?}")))?;
+    if opened.stale_key {
+        let resealed = config.totp_box.seal(&opened.plaintext, user_id);
+        let (id, old) = (user_id.to_owned(), sealed.to_owned());
+        ctx.after_response("reseal totp secret", move |env| async move {
+            let db = db_from(&env, std::rc::Rc::new(Timings::default()))?;
+            users::replace_totp_secret(&db, &id, &old, &resealed).await
+        });
+    }
+    Ok(TotpSecret::from_bytes(&opened.plaintext))
+}
