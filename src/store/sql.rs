@@ -46,7 +46,8 @@ impl<'a> From<Option<&'a str>> for Arg<'a> {
 
 #[derive(Clone, Debug)]
 enum Part<'a> {
-    Text(String),
+    Text(&'static str),
+    Computed(String),
     Bind(Arg<'a>),
 }
 
@@ -57,9 +58,16 @@ pub struct Sql<'a> {
 
 impl<'a> Sql<'a> {
     /// SQL text. A `?` here would be a placeholder the builder does not know about.
-    pub fn push(mut self, text: &str) -> Self {
+    pub fn push(mut self, text: &'static str) -> Self {
         debug_assert!(!text.contains('?'), "placeholders come from bind(): {text}");
-        self.parts.push(Part::Text(text.to_owned()));
+        self.parts.push(Part::Text(text));
+        self
+    }
+
+    /// SQL text computed in code (constants, policy expressions), never input.
+    pub fn push_computed(mut self, text: String) -> Self {
+        debug_assert!(!text.contains('?'), "placeholders come from bind(): {text}");
+        self.parts.push(Part::Computed(text));
         self
     }
 
@@ -80,6 +88,7 @@ impl<'a> Sql<'a> {
         for part in &self.parts {
             match part {
                 Part::Text(t) => text.push_str(t),
+                Part::Computed(t) => text.push_str(t),
                 Part::Bind(a) => {
                     args.push(*a);
                     text.push('?');
@@ -104,7 +113,7 @@ macro_rules! sql {
         $s = $s.append($other); $crate::store::sql::sql!(@acc $s ; $($rest)*)
     };
     (@acc $s:ident ; {$text:expr} $($rest:tt)*) => {
-        $s = $s.push(&$text); $crate::store::sql::sql!(@acc $s ; $($rest)*)
+        $s = $s.push_computed(($text).into()); $crate::store::sql::sql!(@acc $s ; $($rest)*)
     };
     ($($rest:tt)*) => {{
         #[allow(unused_mut)]
