@@ -8,95 +8,19 @@
 //!   minimal config with the built Worker, against the same with a one-line JS Worker: the
 //!   difference is the module's load + compile + instantiate (+ first request) cost.
 //!
-//! Every server gets a free loopback port and its own process group, killed afterwards.
+//! Every server gets a free loopback port and its own process group, killed afterwards
+//! (edge-login-testkit, which the integration tests start `wrangler dev` with too).
 
-use std::net::TcpListener;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
+use edge_login_testkit::{copy_dir, free_port, wait_for, Ready, WorkerProcess, WranglerDev};
 use serde_json::json;
 
 use crate::args::Args;
 use crate::client::Client;
 use crate::stats::{median, round3};
-
-fn free_port() -> Result<u16, String> {
-    let l = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    Ok(l.local_addr().map_err(|e| e.to_string())?.port())
-}
-
-fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let dest = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_dir(&entry.path(), &dest)?;
-        } else {
-            std::fs::copy(entry.path(), dest)?;
-        }
-    }
-    Ok(())
-}
-
-struct Group(Child);
-
-impl Drop for Group {
-    fn drop(&mut self) {
-        let pgid = format!("-{}", self.0.id());
-        let _ = Command::new("kill").args(["-TERM", "--", &pgid]).status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if matches!(self.0.try_wait(), Ok(Some(_))) {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &pgid])
-            .stderr(Stdio::null())
-            .status();
-        let _ = self.0.wait();
-    }
-}
-
-/// Spawns `cmd` (in its own process group) and polls `GET {base}/health` every `poll`
-/// until it answers (any status when `any_status`, else 200). Returns the child and the time.
-fn spawn_until_ready(
-    mut cmd: Command,
-    base: &str,
-    poll: Duration,
-    any_status: bool,
-    timeout: Duration,
-    what: &str,
-) -> Result<(Group, Duration), String> {
-    cmd.stdin(Stdio::null()).process_group(0);
-    let started = Instant::now();
-    let child = Group(cmd.spawn().map_err(|e| format!("spawning {what}: {e}"))?);
-    let probe = ureq::AgentBuilder::new()
-        .timeout(Duration::from_secs(2))
-        .build();
-    loop {
-        match probe.get(&format!("{base}/health")).call() {
-            Ok(r) if r.status() == 200 => return Ok((child, started.elapsed())),
-            Err(ureq::Error::Status(_, _)) if any_status => return Ok((child, started.elapsed())),
-            _ => {}
-        }
-        if started.elapsed() > timeout {
-            return Err(format!("{what}: no answer on /health within {timeout:?}"));
-        }
-        std::thread::sleep(poll);
-    }
-}
-
-fn log_file(dir: &Path) -> Result<(std::fs::File, std::fs::File), String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("creating {dir:?}: {e}"))?;
-    let log = std::fs::File::create(dir.join("server.log")).map_err(|e| e.to_string())?;
-    let err = log.try_clone().map_err(|e| e.to_string())?;
-    Ok((log, err))
-}
 
 /// `wrangler dev` from spawn to the first 200 on /health, plus the first JWKS request.
 fn wrangler_runs(opts: &Args, wrangler: &str, work: &Path) -> Result<serde_json::Value, String> {
@@ -111,34 +35,16 @@ fn wrangler_runs(opts: &Args, wrangler: &str, work: &Path) -> Result<serde_json:
         let _ = std::fs::remove_dir_all(&dir);
         let state = dir.join("state");
         copy_dir(&template, &state).map_err(|e| format!("copying {template:?}: {e}"))?;
-        let (log, err) = log_file(&dir)?;
-        let (port, inspector) = (free_port()?, free_port()?);
-        let base = format!("http://127.0.0.1:{port}");
-        let mut cmd = Command::new(wrangler);
-        cmd.arg("dev");
+        let mut dev = WranglerDev::new(wrangler, &state, dir.join("server.log")).log_level("warn");
         if let Some(config) = opts.get("wrangler-config") {
-            cmd.args(["--config", config]);
+            dev = dev.config(config);
         }
-        cmd.args(["--ip", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--inspector-ip", "127.0.0.1"])
-            .args(["--inspector-port", &inspector.to_string()])
-            .arg("--persist-to")
-            .arg(&state)
-            .args([
-                "--log-level",
-                "warn",
-                "--show-interactive-dev-session=false",
-            ])
-            .stdout(log)
-            .stderr(err);
-        let (child, ready) = spawn_until_ready(
-            cmd,
-            &base,
-            Duration::from_millis(10),
-            false,
-            timeout,
-            "wrangler dev",
-        )?;
+        let ready = Ready::get("/health", timeout).poll(Duration::from_millis(10));
+        let child = dev.start(&ready).map_err(|e| e.to_string())?;
+        let ready = child
+            .ready_after()
+            .expect("WranglerDev::start returns a ready process");
+        let base = child.base_url();
         let client = Client::new(&base, None);
         first_jwks.push(
             client
@@ -211,20 +117,18 @@ fn workerd_runs(opts: &Args, workerd: &str, work: &Path) -> Result<serde_json::V
             ("ours", ours_modules, &mut ours),
             ("hello", hello_modules, &mut hello),
         ] {
-            let port = free_port()?;
+            let port = free_port().map_err(|e| e.to_string())?;
             let file = dir.join(format!("{name}.capnp"));
             std::fs::write(&file, config(port, modules)).map_err(|e| e.to_string())?;
-            let (log, err) = log_file(&dir.join(format!("{name}-{i}")))?;
+            let log = dir.join(format!("{name}-{i}")).join("server.log");
             let mut cmd = Command::new(workerd);
-            cmd.arg("serve").arg(&file).stdout(log).stderr(err);
-            let (child, ready) = spawn_until_ready(
-                cmd,
-                &format!("http://127.0.0.1:{port}"),
-                Duration::from_millis(2),
-                true,
-                timeout,
-                "workerd serve",
-            )?;
+            cmd.arg("serve").arg(&file);
+            let mut child = WorkerProcess::spawn("workerd serve", &mut cmd, port, &log)
+                .map_err(|e| e.to_string())?;
+            let ready = Ready::get("/health", timeout)
+                .poll(Duration::from_millis(2))
+                .any_status();
+            let ready = child.wait_until_ready(&ready).map_err(|e| e.to_string())?;
             drop(child);
             out.push(ready.as_secs_f64() * 1e3);
         }
@@ -264,26 +168,8 @@ pub fn run(opts: &Args) -> Result<(), String> {
 pub fn wait(opts: &Args) -> Result<(), String> {
     let base = opts.base_url()?;
     let timeout = Duration::from_secs_f64(opts.num("timeout", 90.0)?);
-    let probe = ureq::AgentBuilder::new()
-        .timeout(Duration::from_secs(2))
-        .build();
-    let started = Instant::now();
-    let mut last = String::from("no answer");
-    while started.elapsed() < timeout {
-        match probe.get(&format!("{base}/health")).call() {
-            Ok(r) if r.status() == 200 => {
-                eprintln!(
-                    "wait: {base} up after {:.1} s",
-                    started.elapsed().as_secs_f64()
-                );
-                return Ok(());
-            }
-            Ok(r) => last = format!("status {}", r.status()),
-            Err(e) => last = e.to_string(),
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Err(format!(
-        "{base}/health: no 200 within {timeout:?} (last: {last})"
-    ))
+    let ready = Ready::get("/health", timeout).poll(Duration::from_millis(50));
+    let took = wait_for(&base, &ready)?;
+    eprintln!("wait: {base} up after {:.1} s", took.as_secs_f64());
+    Ok(())
 }
