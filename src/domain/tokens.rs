@@ -11,7 +11,7 @@
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use ed25519_compact::{KeyPair, Noise, SecretKey, Seed};
-use edge_login_verifier::{Expectations, Jwks, Verifier, VerifyError, ALGORITHM};
+use edge_login_verifier::{Expectations, Jwks, JwksError, Verifier, VerifyError, ALGORITHM};
 use serde::Serialize;
 
 pub use edge_login_verifier::{AccessClaims, TOKEN_TYPE};
@@ -58,6 +58,26 @@ impl From<VerifyError> for TokenError {
     }
 }
 
+/// Why a `TokenService` could not be built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenServiceError {
+    /// The key list is empty.
+    NoSigningKeys,
+    /// The keys do not make a JWKS the verifier accepts (two keys with one kid).
+    Jwks(JwksError),
+}
+
+impl std::fmt::Display for TokenServiceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NoSigningKeys => f.write_str("no signing keys"),
+            Self::Jwks(e) => write!(f, "signing keys: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for TokenServiceError {}
+
 /// Identity and authentication facts for one token, decided by the caller.
 pub struct TokenSubject<'a> {
     pub user_id: &'a str,
@@ -98,9 +118,9 @@ impl TokenService {
         issuer: String,
         audience: String,
         lifetime_seconds: i64,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, TokenServiceError> {
         if keys.is_empty() {
-            return Err("no signing keys".into());
+            return Err(TokenServiceError::NoSigningKeys);
         }
         let pairs: Vec<(&str, KeyPair)> = keys
             .iter()
@@ -122,7 +142,7 @@ impl TokenService {
                 .collect::<Vec<_>>()
         });
         let verifier = Verifier::new(
-            Jwks::from_value(&jwks).map_err(|e| e.to_string())?,
+            Jwks::from_value(&jwks).map_err(TokenServiceError::Jwks)?,
             Expectations {
                 issuer,
                 audience,
@@ -553,6 +573,29 @@ mod tests {
         );
         assert_eq!(svc.verify(&token, last + 1), Err(TokenError::Expired));
         assert_eq!(svc.remembered(), 0);
+    }
+
+    #[test]
+    fn needs_keys_with_distinct_kids() {
+        let new = |keys: &[KeyEntry]| {
+            TokenService::new(keys, "https://issuer".into(), "aud".into(), 900)
+                .err()
+                .unwrap()
+        };
+        let err = new(&[]);
+        assert_eq!(err, TokenServiceError::NoSigningKeys);
+        assert_eq!(err.to_string(), "no signing keys");
+        let mut twice = parse_key_list("K", &test_key_list(&["k1"])).unwrap();
+        twice.extend(parse_key_list("K", &test_key_list(&["k1"])).unwrap());
+        let err = new(&twice);
+        assert_eq!(
+            err,
+            TokenServiceError::Jwks(JwksError::DuplicateKid("k1".into()))
+        );
+        assert_eq!(
+            err.to_string(),
+            r#"signing keys: JWKS lists kid "k1" more than once"#
+        );
     }
 
     fn issue_at(svc: &TokenService, now: i64) -> String {
