@@ -3,11 +3,11 @@
 //! Built from a plain lookup function so it is testable natively; the Worker passes
 //! a closure over `Env`.
 
-use super::cors::CorsPolicy;
-use super::keys::{parse_key_list, parse_single_key};
+use super::cors::{CorsError, CorsPolicy};
+use super::keys::{parse_key_list, parse_single_key, KeyError};
 use super::recovery::RecoveryHasher;
-use super::secret_box::SecretBox;
-use super::tokens::TokenService;
+use super::secret_box::{SecretBox, SecretBoxError};
+use super::tokens::{TokenService, TokenServiceError};
 
 pub struct Config {
     pub tokens: TokenService,
@@ -23,25 +23,110 @@ pub struct Config {
 /// KV refuses TTLs under 60 s.
 const KV_MIN_TTL: i64 = 60;
 
+/// Why the configuration was refused. Names the setting, never a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigError {
+    /// A required `[vars]` entry is missing.
+    MissingVar(&'static str),
+    /// A duration var is not a whole number.
+    NotSeconds(&'static str),
+    /// A duration var is outside its allowed range.
+    OutOfRange {
+        var: &'static str,
+        min: i64,
+        max: i64,
+    },
+    /// A required secret is missing.
+    MissingSecret(&'static str),
+    /// A key secret does not parse.
+    Key(KeyError),
+    /// The signing keys do not make a token service.
+    Tokens(TokenServiceError),
+    /// The TOTP encryption keys do not make a secret box.
+    SecretBox(SecretBoxError),
+    /// `CORS_ALLOWED_ORIGINS` does not parse.
+    Cors(CorsError),
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::MissingVar(name) => write!(f, "var {name} is not set"),
+            Self::NotSeconds(name) => write!(f, "var {name} must be a whole number of seconds"),
+            Self::OutOfRange { var, min, max } => {
+                write!(f, "var {var} must be between {min} and {max}")
+            }
+            Self::MissingSecret(name) => write!(f, "secret {name} is not set"),
+            // The parts' own messages, as they are.
+            Self::Key(e) => e.fmt(f),
+            Self::Tokens(e) => e.fmt(f),
+            Self::SecretBox(e) => e.fmt(f),
+            Self::Cors(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        // The wrapped errors are displayed as this one (not as a cause of it), so their
+        // own sources are this error's.
+        match self {
+            Self::Key(e) => e.source(),
+            Self::Tokens(e) => e.source(),
+            Self::SecretBox(e) => e.source(),
+            Self::Cors(e) => e.source(),
+            _ => None,
+        }
+    }
+}
+
+impl From<KeyError> for ConfigError {
+    fn from(e: KeyError) -> Self {
+        Self::Key(e)
+    }
+}
+
+impl From<TokenServiceError> for ConfigError {
+    fn from(e: TokenServiceError) -> Self {
+        Self::Tokens(e)
+    }
+}
+
+impl From<SecretBoxError> for ConfigError {
+    fn from(e: SecretBoxError) -> Self {
+        Self::SecretBox(e)
+    }
+}
+
+impl From<CorsError> for ConfigError {
+    fn from(e: CorsError) -> Self {
+        Self::Cors(e)
+    }
+}
+
 impl Config {
     /// `var` reads `[vars]`, `secret` reads secrets. Errors name the setting, never a value.
     pub fn load(
         var: impl Fn(&str) -> Option<String>,
         secret: impl Fn(&str) -> Option<String>,
-    ) -> Result<Self, String> {
-        let required = |name: &str| var(name).ok_or_else(|| format!("var {name} is not set"));
-        let seconds = |name: &str, min: i64, max: i64| -> Result<i64, String> {
+    ) -> Result<Self, ConfigError> {
+        let required = |name: &'static str| var(name).ok_or(ConfigError::MissingVar(name));
+        let seconds = |name: &'static str, min: i64, max: i64| -> Result<i64, ConfigError> {
             let v: i64 = required(name)?
                 .trim()
                 .parse()
-                .map_err(|_| format!("var {name} must be a whole number of seconds"))?;
+                .map_err(|_| ConfigError::NotSeconds(name))?;
             if !(min..=max).contains(&v) {
-                return Err(format!("var {name} must be between {min} and {max}"));
+                return Err(ConfigError::OutOfRange {
+                    var: name,
+                    min,
+                    max,
+                });
             }
             Ok(v)
         };
         let secret_required =
-            |name: &str| secret(name).ok_or_else(|| format!("secret {name} is not set"));
+            |name: &'static str| secret(name).ok_or(ConfigError::MissingSecret(name));
 
         let signing_keys =
             parse_key_list("JWT_SIGNING_KEYS", &secret_required("JWT_SIGNING_KEYS")?)?;
@@ -91,7 +176,7 @@ mod tests {
         ])
     }
 
-    fn load(s: &HashMap<&'static str, String>) -> Result<Config, String> {
+    fn load(s: &HashMap<&'static str, String>) -> Result<Config, ConfigError> {
         Config::load(|k| s.get(k).cloned(), |k| s.get(k).cloned())
     }
 
@@ -106,12 +191,99 @@ mod tests {
     fn names_what_is_missing_or_wrong() {
         let mut s = settings();
         s.remove("JWT_SIGNING_KEYS");
-        assert!(load(&s).err().unwrap().contains("JWT_SIGNING_KEYS"));
+        assert!(load(&s)
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("JWT_SIGNING_KEYS"));
         let mut s = settings();
         s.insert("MFA_TOKEN_TTL", "30".into());
-        assert!(load(&s).err().unwrap().contains("MFA_TOKEN_TTL"));
+        assert!(load(&s)
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("MFA_TOKEN_TTL"));
         let mut s = settings();
         s.insert("ACCESS_TOKEN_TTL", "soon".into());
-        assert!(load(&s).err().unwrap().contains("ACCESS_TOKEN_TTL"));
+        assert!(load(&s)
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("ACCESS_TOKEN_TTL"));
+    }
+
+    #[test]
+    fn errors_keep_their_messages() {
+        let refused = |edit: &dyn Fn(&mut HashMap<&'static str, String>)| {
+            let mut s = settings();
+            edit(&mut s);
+            load(&s).err().unwrap()
+        };
+        for (err, want, text) in [
+            (
+                refused(&|s| {
+                    s.remove("JWT_ISSUER");
+                }),
+                ConfigError::MissingVar("JWT_ISSUER"),
+                "var JWT_ISSUER is not set",
+            ),
+            (
+                refused(&|s| {
+                    s.insert("ACCESS_TOKEN_TTL", "soon".into());
+                }),
+                ConfigError::NotSeconds("ACCESS_TOKEN_TTL"),
+                "var ACCESS_TOKEN_TTL must be a whole number of seconds",
+            ),
+            (
+                refused(&|s| {
+                    s.insert("MFA_TOKEN_TTL", "30".into());
+                }),
+                ConfigError::OutOfRange {
+                    var: "MFA_TOKEN_TTL",
+                    min: 60,
+                    max: 900,
+                },
+                "var MFA_TOKEN_TTL must be between 60 and 900",
+            ),
+            (
+                refused(&|s| {
+                    s.remove("RECOVERY_CODE_KEY");
+                }),
+                ConfigError::MissingSecret("RECOVERY_CODE_KEY"),
+                "secret RECOVERY_CODE_KEY is not set",
+            ),
+            (
+                refused(&|s| {
+                    s.insert("JWT_SIGNING_KEYS", "nokid".into());
+                }),
+                ConfigError::Key(KeyError::NotKidKey {
+                    secret: "JWT_SIGNING_KEYS",
+                    entry: 0,
+                }),
+                "JWT_SIGNING_KEYS: entry 0 is not kid:key",
+            ),
+            (
+                refused(&|s| {
+                    s.insert("RECOVERY_CODE_KEY", "abc".into());
+                }),
+                ConfigError::Key(KeyError::WrongLength {
+                    secret: "RECOVERY_CODE_KEY",
+                    kid: None,
+                }),
+                "RECOVERY_CODE_KEY must be 32 bytes",
+            ),
+            (
+                refused(&|s| {
+                    s.insert("CORS_ALLOWED_ORIGINS", "example.com".into());
+                }),
+                ConfigError::Cors(CorsError::NoScheme("example.com".into())),
+                r#"CORS origin "example.com" must start with https:// or http://"#,
+            ),
+        ] {
+            assert_eq!(err, want);
+            assert_eq!(err.to_string(), text);
+        }
+        let boxed: Box<dyn std::error::Error> = Box::new(ConfigError::MissingVar("X"));
+        assert_eq!(boxed.to_string(), "var X is not set");
     }
 }

@@ -13,6 +13,34 @@ pub enum CorsPolicy {
     Origins(Vec<String>),
 }
 
+/// Why `CORS_ALLOWED_ORIGINS` was refused; each names the offending origin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CorsError {
+    /// Neither `https://` nor `http://`.
+    NoScheme(String),
+    /// A path, query, fragment, wildcard or space after the scheme, or no host at all.
+    NotAnOrigin(String),
+}
+
+impl std::fmt::Display for CorsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NoScheme(origin) => {
+                write!(
+                    f,
+                    "CORS origin {origin:?} must start with https:// or http://"
+                )
+            }
+            Self::NotAnOrigin(origin) => write!(
+                f,
+                "CORS origin {origin:?} must be scheme://host[:port] with no path or wildcard"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for CorsError {}
+
 pub const ALLOWED_HEADERS: &str = "authorization, content-type";
 pub const EXPOSED_HEADERS: &str = "retry-after, www-authenticate, server-timing";
 pub const MAX_AGE_SECONDS: u32 = 600;
@@ -20,7 +48,7 @@ pub const MAX_AGE_SECONDS: u32 = 600;
 impl CorsPolicy {
     /// `CORS_ALLOWED_ORIGINS`: empty, `*`, or a comma-separated list of origins such as
     /// `https://app.example.com,http://localhost:5173`.
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, CorsError> {
         let raw = raw.trim();
         if raw.is_empty() {
             return Ok(Self::None);
@@ -33,13 +61,9 @@ impl CorsPolicy {
             let rest = origin
                 .strip_prefix("https://")
                 .or_else(|| origin.strip_prefix("http://"))
-                .ok_or_else(|| {
-                    format!("CORS origin {origin:?} must start with https:// or http://")
-                })?;
+                .ok_or_else(|| CorsError::NoScheme(origin.to_owned()))?;
             if rest.is_empty() || rest.contains(['/', '?', '#', '*', ' ']) {
-                return Err(format!(
-                    "CORS origin {origin:?} must be scheme://host[:port] with no path or wildcard"
-                ));
+                return Err(CorsError::NotAnOrigin(origin.to_owned()));
             }
             origins.push(origin.to_ascii_lowercase());
         }
@@ -100,5 +124,21 @@ mod tests {
         ] {
             assert!(CorsPolicy::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn errors_name_the_origin() {
+        let err = CorsPolicy::parse("https://a.b, app.example.com").unwrap_err();
+        assert_eq!(err, CorsError::NoScheme("app.example.com".into()));
+        assert_eq!(
+            err.to_string(),
+            r#"CORS origin "app.example.com" must start with https:// or http://"#
+        );
+        let err = CorsPolicy::parse("https://a.b/path").unwrap_err();
+        assert_eq!(err, CorsError::NotAnOrigin("https://a.b/path".into()));
+        assert_eq!(
+            err.to_string(),
+            r#"CORS origin "https://a.b/path" must be scheme://host[:port] with no path or wildcard"#
+        );
     }
 }

@@ -23,6 +23,23 @@ pub enum OpenError {
     Corrupt,
 }
 
+/// Why a `SecretBox` could not be built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretBoxError {
+    /// The key list is empty.
+    NoKeys,
+}
+
+impl std::fmt::Display for SecretBoxError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NoKeys => f.write_str("no encryption keys"),
+        }
+    }
+}
+
+impl std::error::Error for SecretBoxError {}
+
 pub struct Opened {
     pub plaintext: Zeroizing<Vec<u8>>,
     /// True when sealed under an older key: the caller should re-seal and store.
@@ -30,9 +47,9 @@ pub struct Opened {
 }
 
 impl SecretBox {
-    pub fn new(keys: &[KeyEntry]) -> Result<Self, String> {
+    pub fn new(keys: &[KeyEntry]) -> Result<Self, SecretBoxError> {
         if keys.is_empty() {
-            return Err("no encryption keys".into());
+            return Err(SecretBoxError::NoKeys);
         }
         Ok(Self {
             keys: keys
@@ -146,5 +163,12 @@ mod tests {
         assert_eq!(&*opened.plaintext, b"secret");
         assert!(opened.stale_key);
         assert!(rotated.seal(b"x", "u").starts_with("k2."));
+    }
+
+    #[test]
+    fn needs_a_key() {
+        let err = SecretBox::new(&[]).err().unwrap();
+        assert_eq!(err, SecretBoxError::NoKeys);
+        assert_eq!(err.to_string(), "no encryption keys");
     }
 }

@@ -6,13 +6,14 @@
 //! keyed by the whole token string: a hit means these exact bytes already passed every
 //! check of `TokenService::verify_uncached` against this isolate's keys, issuer and
 //! audience, none of which change while the isolate lives. Only time can change the
-//! answer, so the expiry is checked again on every hit. Only tokens that verified are
-//! stored, so nobody can fill the cache without valid tokens, and it is bounded anyway.
+//! answer, so the caller's time check (the verifier's `check_time`) runs again on every
+//! hit. Only tokens that verified are stored, so nobody can fill the cache without valid
+//! tokens, and it is bounded anyway.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use super::tokens::{AccessClaims, TokenError};
+use super::tokens::AccessClaims;
 
 /// Enough for every client that an isolate serves within a token lifetime in practice; at
 /// roughly 1 KB per entry, a full cache is about 1 MB of the isolate's 128 MB.
@@ -20,44 +21,44 @@ pub const CAPACITY: usize = 1024;
 
 #[derive(Default)]
 pub struct VerifiedTokens {
-    entries: Mutex<HashMap<String, Entry>>,
-}
-
-struct Entry {
-    claims: AccessClaims,
-    /// Unix seconds after which the token is expired (its `exp` plus the leeway).
-    expired_after: i64,
+    entries: Mutex<HashMap<String, AccessClaims>>,
 }
 
 impl VerifiedTokens {
     /// The remembered answer for this exact token, or None when it is not remembered.
-    pub fn lookup(&self, token: &str, now: i64) -> Option<Result<AccessClaims, TokenError>> {
+    /// `in_time` decides whether the remembered claims are still valid now; an entry
+    /// that is not is forgotten, and its error returned.
+    pub fn lookup<E>(
+        &self,
+        token: &str,
+        in_time: impl Fn(&AccessClaims) -> Result<(), E>,
+    ) -> Option<Result<AccessClaims, E>> {
         let mut entries = self.lock();
-        let entry = entries.get(token)?;
-        if now > entry.expired_after {
+        let claims = entries.get(token)?;
+        if let Err(e) = in_time(claims) {
             entries.remove(token);
-            return Some(Err(TokenError::Expired));
+            return Some(Err(e));
         }
-        Some(Ok(entry.claims.clone()))
+        Some(Ok(claims.clone()))
     }
 
-    /// Remembers a token that has just verified. When full, expired entries go first and
-    /// then, if that freed nothing, everything: a miss costs one signature check.
-    pub fn remember(&self, token: &str, claims: &AccessClaims, expired_after: i64, now: i64) {
+    /// Remembers a token that has just verified. When full, the entries that are no
+    /// longer `in_time` go first and then, if that freed nothing, everything: a miss costs
+    /// one signature check.
+    pub fn remember(
+        &self,
+        token: &str,
+        claims: &AccessClaims,
+        in_time: impl Fn(&AccessClaims) -> bool,
+    ) {
         let mut entries = self.lock();
         if entries.len() >= CAPACITY {
-            entries.retain(|_, e| now <= e.expired_after);
+            entries.retain(|_, claims| in_time(claims));
             if entries.len() >= CAPACITY {
                 entries.clear();
             }
         }
-        entries.insert(
-            token.to_owned(),
-            Entry {
-                claims: claims.clone(),
-                expired_after,
-            },
-        );
+        entries.insert(token.to_owned(), claims.clone());
     }
 
     pub fn len(&self) -> usize {
@@ -68,7 +69,7 @@ impl VerifiedTokens {
         self.len() == 0
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, AccessClaims>> {
         // A panic while holding the lock aborts the isolate (panic = "abort"); natively, a
         // poisoned map is still a consistent map.
         self.entries.lock().unwrap_or_else(|p| p.into_inner())

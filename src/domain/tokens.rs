@@ -3,62 +3,80 @@
 //! One algorithm, claims as a struct, and one `verify` that every protected route goes
 //! through. The key set is a list (newest signs) so keys can rotate without logging
 //! anybody out.
+//!
+//! Verification is `edge_login_verifier::Verifier`, the crate downstream services use,
+//! over the JWKS this service publishes: one policy (header checks, refused headers,
+//! claims, time window) for the issuer and everyone who checks its tokens. The
+//! verified-token cache (domain::token_cache) sits in front of it.
 
-use chrono::{DateTime, Duration, Utc};
-use ed25519_compact::{KeyPair, PublicKey, SecretKey, Seed};
-use jwt_compact::alg::Ed25519;
-use jwt_compact::{AlgorithmExt, Claims, Header, TimeOptions, UntrustedToken, ValidationError};
-use serde::{Deserialize, Serialize};
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use ed25519_compact::{KeyPair, Noise, SecretKey, Seed};
+use edge_login_verifier::{Expectations, Jwks, JwksError, Verifier, VerifyError, ALGORITHM};
+use serde::Serialize;
+
+pub use edge_login_verifier::{AccessClaims, TOKEN_TYPE};
 
 use super::keys::KeyEntry;
+use super::random;
 use super::session::Authentication;
 use super::token_cache::VerifiedTokens;
 
-pub const TOKEN_TYPE: &str = "at+jwt";
 /// Clock skew tolerated on `exp`: our own Workers' clocks, so a few seconds.
 const LEEWAY_SECONDS: i64 = 5;
-
-/// The claims we issue and require. Every field is mandatory on verification:
-/// a token missing `iss`, `aud`, `sub` or `sid` does not deserialize.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AccessClaims {
-    pub iss: String,
-    pub aud: String,
-    pub sub: String,
-    pub jti: String,
-    pub sid: String,
-    pub amr: Vec<String>,
-    pub aal: String,
-    pub auth_time: i64,
-    /// Profile copied in so that `/v1/me` and downstream APIs need no storage call.
-    pub preferred_username: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    pub mfa_enabled: bool,
-}
-
-/// Header fields we refuse outright: a verifier must never be told by the token
-/// where to find the key that verifies it.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct ForbiddenHeaderFields {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    jwk: Option<serde_json::Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    crit: Option<serde_json::Value>,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenError {
     Malformed,
+    WrongAlgorithm,
     WrongType,
     UnknownKey,
     ForbiddenHeader,
     BadSignature,
     Expired,
+    NotYetValid,
     WrongIssuer,
     WrongAudience,
     MissingClaim,
 }
+
+/// The one place the verifier's reasons become the issuer's.
+impl From<VerifyError> for TokenError {
+    fn from(e: VerifyError) -> Self {
+        match e {
+            VerifyError::Malformed | VerifyError::InvalidClaim(_) => Self::Malformed,
+            VerifyError::WrongAlgorithm => Self::WrongAlgorithm,
+            VerifyError::ForbiddenHeader(_) => Self::ForbiddenHeader,
+            VerifyError::WrongType => Self::WrongType,
+            VerifyError::UnknownKid => Self::UnknownKey,
+            VerifyError::BadSignature => Self::BadSignature,
+            VerifyError::MissingClaim(_) => Self::MissingClaim,
+            VerifyError::WrongIssuer => Self::WrongIssuer,
+            VerifyError::WrongAudience => Self::WrongAudience,
+            VerifyError::Expired => Self::Expired,
+            VerifyError::NotYetValid => Self::NotYetValid,
+        }
+    }
+}
+
+/// Why a `TokenService` could not be built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenServiceError {
+    /// The key list is empty.
+    NoSigningKeys,
+    /// The keys do not make a JWKS the verifier accepts (two keys with one kid).
+    Jwks(JwksError),
+}
+
+impl std::fmt::Display for TokenServiceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NoSigningKeys => f.write_str("no signing keys"),
+            Self::Jwks(e) => write!(f, "signing keys: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for TokenServiceError {}
 
 /// Identity and authentication facts for one token, decided by the caller.
 pub struct TokenSubject<'a> {
@@ -73,14 +91,23 @@ pub struct TokenSubject<'a> {
 pub struct SigningKey {
     kid: String,
     secret: SecretKey,
-    public: PublicKey,
+}
+
+/// The JOSE header of every token we sign.
+#[derive(Serialize)]
+struct TokenHeader<'a> {
+    alg: &'static str,
+    kid: &'a str,
+    typ: &'static str,
 }
 
 pub struct TokenService {
     /// Newest first: `keys[0]` signs.
     keys: Vec<SigningKey>,
-    issuer: String,
-    audience: String,
+    /// The public half of every key, as `/.well-known/jwks.json` serves it.
+    jwks: serde_json::Value,
+    /// That JWKS, with our issuer, audience and leeway.
+    verifier: Verifier,
     lifetime_seconds: i64,
     verified: VerifiedTokens,
 }
@@ -91,25 +118,47 @@ impl TokenService {
         issuer: String,
         audience: String,
         lifetime_seconds: i64,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, TokenServiceError> {
         if keys.is_empty() {
-            return Err("no signing keys".into());
+            return Err(TokenServiceError::NoSigningKeys);
         }
-        let keys = keys
+        let pairs: Vec<(&str, KeyPair)> = keys
             .iter()
-            .map(|k| {
-                let pair = KeyPair::from_seed(Seed::new(*k.key));
-                SigningKey {
-                    kid: k.kid.clone(),
-                    secret: pair.sk,
-                    public: pair.pk,
-                }
-            })
+            .map(|k| (k.kid.as_str(), KeyPair::from_seed(Seed::new(*k.key))))
             .collect();
+        let jwks = serde_json::json!({
+            "keys": pairs
+                .iter()
+                .map(|(kid, pair)| {
+                    serde_json::json!({
+                        "kty": "OKP",
+                        "crv": "Ed25519",
+                        "x": URL_SAFE_NO_PAD.encode(pair.pk.as_ref()),
+                        "kid": kid,
+                        "alg": ALGORITHM,
+                        "use": "sig",
+                    })
+                })
+                .collect::<Vec<_>>()
+        });
+        let verifier = Verifier::new(
+            Jwks::from_value(&jwks).map_err(TokenServiceError::Jwks)?,
+            Expectations {
+                issuer,
+                audience,
+                leeway_seconds: LEEWAY_SECONDS as u32,
+            },
+        );
         Ok(Self {
-            keys,
-            issuer,
-            audience,
+            keys: pairs
+                .into_iter()
+                .map(|(kid, pair)| SigningKey {
+                    kid: kid.to_owned(),
+                    secret: pair.sk,
+                })
+                .collect(),
+            jwks,
+            verifier,
             lifetime_seconds,
             verified: VerifiedTokens::default(),
         })
@@ -121,13 +170,14 @@ impl TokenService {
 
     pub fn issue(&self, subject: &TokenSubject<'_>, jti: String, now: i64) -> String {
         let key = &self.keys[0];
-        let header = Header::empty()
-            .with_key_id(key.kid.clone())
-            .with_token_type(TOKEN_TYPE);
-        let mut claims = Claims::new(AccessClaims {
-            iss: self.issuer.clone(),
-            aud: self.audience.clone(),
+        let expected = self.verifier.expectations();
+        let claims = AccessClaims {
+            iss: expected.issuer.clone(),
+            aud: vec![expected.audience.clone()],
             sub: subject.user_id.to_owned(),
+            iat: now,
+            exp: now + self.lifetime_seconds,
+            nbf: None,
             jti,
             sid: subject.session_id.to_owned(),
             amr: subject.auth.amr(),
@@ -136,82 +186,44 @@ impl TokenService {
             preferred_username: subject.username.to_owned(),
             email: subject.email.map(str::to_owned),
             mfa_enabled: subject.mfa_enabled,
-        });
-        claims.issued_at = Some(timestamp(now));
-        claims.expiration = Some(timestamp(now + self.lifetime_seconds));
-        Ed25519
-            .token(&header, &claims, &key.secret)
-            .expect("serializing our own claims cannot fail")
+        };
+        let header = TokenHeader {
+            alg: ALGORITHM,
+            kid: &key.kid,
+            typ: TOKEN_TYPE,
+        };
+        let header = serde_json::to_vec(&header).expect("serializing our own header cannot fail");
+        let claims = serde_json::to_vec(&claims).expect("serializing our own claims cannot fail");
+        let mut token = URL_SAFE_NO_PAD.encode(header);
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(claims, &mut token);
+        // Hedged signing (RFC 8032 plus fresh noise), as before.
+        let signature = key
+            .secret
+            .sign(token.as_bytes(), Some(Noise::new(random::bytes())));
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(signature.as_ref(), &mut token);
+        token
     }
 
     /// The only way a token becomes trusted claims: `verify_uncached`, or the remembered
-    /// answer of an earlier `verify_uncached` of the very same token (domain::token_cache).
+    /// answer of an earlier `verify_uncached` of the very same token (domain::token_cache),
+    /// whose time window the verifier checks again.
     pub fn verify(&self, token: &str, now: i64) -> Result<AccessClaims, TokenError> {
-        if let Some(remembered) = self.verified.lookup(token, now) {
-            return remembered;
+        let in_time = |claims: &AccessClaims| self.verifier.check_time(claims, now);
+        if let Some(remembered) = self.verified.lookup(token, in_time) {
+            return remembered.map_err(TokenError::from);
         }
-        let (claims, expired_after) = self.check(token, now)?;
-        self.verified.remember(token, &claims, expired_after, now);
+        let claims = self.verify_uncached(token, now)?;
+        self.verified
+            .remember(token, &claims, |claims| in_time(claims).is_ok());
         Ok(claims)
     }
 
     /// Every check, every time: what `verify` does for a token it has not seen. Public for
     /// the benchmarks, which time the signature check itself.
     pub fn verify_uncached(&self, token: &str, now: i64) -> Result<AccessClaims, TokenError> {
-        self.check(token, now).map(|(claims, _)| claims)
-    }
-
-    /// The claims, and the time after which they are expired.
-    fn check(&self, token: &str, now: i64) -> Result<(AccessClaims, i64), TokenError> {
-        let untrusted = UntrustedToken::<ForbiddenHeaderFields>::try_from(token)
-            .map_err(|_| TokenError::Malformed)?;
-        let header = untrusted.header();
-        if header.token_type.as_deref() != Some(TOKEN_TYPE) {
-            return Err(TokenError::WrongType);
-        }
-        if header.key_set_url.is_some()
-            || header.certificate_url.is_some()
-            || header.other_fields.jwk.is_some()
-            || header.other_fields.crit.is_some()
-        {
-            return Err(TokenError::ForbiddenHeader);
-        }
-        let kid = header.key_id.as_deref().ok_or(TokenError::UnknownKey)?;
-        let key = self
-            .keys
-            .iter()
-            .find(|k| k.kid == kid)
-            .ok_or(TokenError::UnknownKey)?;
-        // The validator also refuses any `alg` other than EdDSA.
-        let token = Ed25519
-            .validator::<AccessClaims>(&key.public)
-            .validate(&untrusted)
-            .map_err(|e| match e {
-                ValidationError::MalformedClaims(_) => TokenError::Malformed,
-                _ => TokenError::BadSignature,
-            })?;
-        let options = TimeOptions::new(Duration::seconds(LEEWAY_SECONDS), || timestamp(now));
-        token
-            .claims()
-            .validate_expiration(&options)
-            .map_err(|e| match e {
-                ValidationError::NoClaim(_) => TokenError::MissingClaim,
-                _ => TokenError::Expired,
-            })?;
-        let (_, claims) = token.into_parts();
-        let expired_after = claims
-            .expiration
-            .ok_or(TokenError::MissingClaim)?
-            .timestamp()
-            + LEEWAY_SECONDS;
-        let claims = claims.custom;
-        if claims.iss != self.issuer {
-            return Err(TokenError::WrongIssuer);
-        }
-        if claims.aud != self.audience {
-            return Err(TokenError::WrongAudience);
-        }
-        Ok((claims, expired_after))
+        Ok(self.verifier.verify(token, now)?)
     }
 
     /// How many verified tokens this service remembers.
@@ -221,27 +233,8 @@ impl TokenService {
 
     /// The public half of every configured key, for `/.well-known/jwks.json`.
     pub fn jwks(&self) -> serde_json::Value {
-        use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
-        let keys: Vec<_> = self
-            .keys
-            .iter()
-            .map(|k| {
-                serde_json::json!({
-                    "kty": "OKP",
-                    "crv": "Ed25519",
-                    "x": URL_SAFE_NO_PAD.encode(k.public.as_ref()),
-                    "kid": k.kid,
-                    "alg": "EdDSA",
-                    "use": "sig",
-                })
-            })
-            .collect();
-        serde_json::json!({ "keys": keys })
+        self.jwks.clone()
     }
-}
-
-fn timestamp(unix_seconds: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp(unix_seconds, 0).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -250,6 +243,8 @@ mod tests {
     use crate::domain::keys::{parse_key_list, test_key_list};
     use crate::domain::session::SecondFactor;
     use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+    use jwt_compact::alg::Ed25519;
+    use jwt_compact::{AlgorithmExt, Claims, Header};
 
     const NOW: i64 = 1_800_000_000;
 
@@ -515,6 +510,91 @@ mod tests {
         assert_eq!(
             other_audience.verify(&token, NOW),
             Err(TokenError::WrongAudience)
+        );
+    }
+
+    #[test]
+    fn the_issuer_refuses_what_the_verifier_refuses() {
+        use edge_login_verifier::FORBIDDEN_HEADERS;
+        let svc = service(&["k1"]);
+        let token = issue(&svc);
+        let (header, claims, _) = parts(&token);
+        let sign = |h: &serde_json::Value, c: &str| {
+            let input = format!("{}.{c}", b64(h));
+            let sig = svc.keys[0].secret.sign(input.as_bytes(), None);
+            format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.as_ref()))
+        };
+        // Every refused header, even under our own valid signature.
+        for name in FORBIDDEN_HEADERS {
+            let mut h = header.clone();
+            h[name] = "x".into();
+            assert_eq!(
+                svc.verify(&sign(&h, &b64(&claims)), NOW),
+                Err(TokenError::ForbiddenHeader),
+                "{name}"
+            );
+        }
+        // Duplicate member names: two parsers could read two different `sub`s.
+        let json = serde_json::to_string(&claims).unwrap();
+        let doubled = json.replacen("\"sub\":\"u1\"", "\"sub\":\"u1\",\"sub\":\"admin\"", 1);
+        assert_ne!(doubled, json);
+        assert_eq!(
+            svc.verify(&sign(&header, &URL_SAFE_NO_PAD.encode(doubled)), NOW),
+            Err(TokenError::Malformed)
+        );
+        // Every claim we issue is required.
+        for name in [
+            "iss", "aud", "sub", "iat", "exp", "jti", "sid", "amr", "aal",
+        ] {
+            let mut c = claims.clone();
+            c.as_object_mut().unwrap().remove(name);
+            assert_eq!(
+                svc.verify(&sign(&header, &b64(&c)), NOW),
+                Err(TokenError::MissingClaim),
+                "{name}"
+            );
+        }
+        // And our own token is still fine.
+        assert!(svc.verify(&sign(&header, &b64(&claims)), NOW).is_ok());
+    }
+
+    #[test]
+    fn a_remembered_token_expires_on_the_same_second_as_a_new_one() {
+        let svc = service(&["k1"]);
+        let token = issue(&svc);
+        let last = NOW + 900 + LEEWAY_SECONDS - 1;
+        assert!(svc.verify_uncached(&token, last).is_ok());
+        assert!(svc.verify(&token, NOW).is_ok());
+        assert!(svc.verify(&token, last).is_ok());
+        assert_eq!(svc.remembered(), 1);
+        assert_eq!(
+            svc.verify_uncached(&token, last + 1),
+            Err(TokenError::Expired)
+        );
+        assert_eq!(svc.verify(&token, last + 1), Err(TokenError::Expired));
+        assert_eq!(svc.remembered(), 0);
+    }
+
+    #[test]
+    fn needs_keys_with_distinct_kids() {
+        let new = |keys: &[KeyEntry]| {
+            TokenService::new(keys, "https://issuer".into(), "aud".into(), 900)
+                .err()
+                .unwrap()
+        };
+        let err = new(&[]);
+        assert_eq!(err, TokenServiceError::NoSigningKeys);
+        assert_eq!(err.to_string(), "no signing keys");
+        let mut twice = parse_key_list("K", &test_key_list(&["k1"])).unwrap();
+        twice.extend(parse_key_list("K", &test_key_list(&["k1"])).unwrap());
+        let err = new(&twice);
+        assert_eq!(
+            err,
+            TokenServiceError::Jwks(JwksError::DuplicateKid("k1".into()))
+        );
+        assert_eq!(
+            err.to_string(),
+            r#"signing keys: JWKS lists kid "k1" more than once"#
         );
     }
 

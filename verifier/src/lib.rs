@@ -65,6 +65,10 @@ use json::{numeric_date, strict_object};
 /// The only `alg` accepted.
 pub const ALGORITHM: &str = "EdDSA";
 
+/// The `typ` edge-login puts in the header of every access token (RFC 9068 §2.1).
+/// Verification also accepts `application/at+jwt`, in any case (RFC 7515 §4.1.9).
+pub const TOKEN_TYPE: &str = "at+jwt";
+
 /// Tokens longer than this are refused as [`VerifyError::Malformed`] before any decoding
 /// (edge-login's are well under 1 KiB).
 pub const MAX_TOKEN_LEN: usize = 8 * 1024;
@@ -237,26 +241,52 @@ impl Verifier {
         if !aud.contains(&expected.audience) {
             return Err(VerifyError::WrongAudience);
         }
-        let leeway = i64::from(expected.leeway_seconds);
         let exp = number(&claims, "exp")?;
-        if now_unix >= exp.saturating_add(leeway) {
-            return Err(VerifyError::Expired);
-        }
+        self.check_expiry(exp, now_unix)?;
         let nbf = match claims.get("nbf") {
             None => None,
             Some(v) => Some(numeric_date(v).ok_or(VerifyError::InvalidClaim("nbf"))?),
         };
-        if nbf.is_some_and(|nbf| nbf > now_unix.saturating_add(leeway)) {
+        self.check_not_before(nbf, now_unix)?;
+        AccessClaims::from_checked(&claims, iss, aud, exp, nbf)
+    }
+
+    /// Checks again only the time window (`exp`, then `nbf`) of claims that
+    /// [`verify`](Self::verify) returned earlier, at `now_unix`, with the same leeway.
+    ///
+    /// Every other check depends only on the token's bytes, the JWKS and the
+    /// [`Expectations`], so a cache keyed by the whole token string (against one
+    /// unchanged verifier) needs nothing else on a hit.
+    pub fn check_time(&self, claims: &AccessClaims, now_unix: i64) -> Result<(), VerifyError> {
+        self.check_expiry(claims.exp, now_unix)?;
+        self.check_not_before(claims.nbf, now_unix)
+    }
+
+    fn leeway(&self) -> i64 {
+        i64::from(self.expectations.leeway_seconds)
+    }
+
+    /// Valid while `now < exp + leeway`.
+    fn check_expiry(&self, exp: i64, now_unix: i64) -> Result<(), VerifyError> {
+        if now_unix >= exp.saturating_add(self.leeway()) {
+            return Err(VerifyError::Expired);
+        }
+        Ok(())
+    }
+
+    /// Valid once `nbf <= now + leeway` (always, without `nbf`).
+    fn check_not_before(&self, nbf: Option<i64>, now_unix: i64) -> Result<(), VerifyError> {
+        if nbf.is_some_and(|nbf| nbf > now_unix.saturating_add(self.leeway())) {
             return Err(VerifyError::NotYetValid);
         }
-        AccessClaims::from_checked(&claims, iss, aud, exp, nbf)
+        Ok(())
     }
 }
 
 /// `at+jwt` or `application/at+jwt`, case-insensitively (RFC 9068 §4, RFC 7515 §4.1.9).
 fn is_access_token_type(typ: &str) -> bool {
     let typ = typ.to_ascii_lowercase();
-    typ.strip_prefix("application/").unwrap_or(&typ) == "at+jwt"
+    typ.strip_prefix("application/").unwrap_or(&typ) == TOKEN_TYPE
 }
 
 /// The token in an `Authorization: Bearer <token>` header value (scheme

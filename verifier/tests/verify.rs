@@ -329,6 +329,34 @@ fn not_before_is_honoured_when_present() {
 }
 
 #[test]
+fn check_time_agrees_with_verify_at_every_edge() {
+    let v = Verifier::new(jwks(&[("k1", &key(1))]), expectations(30));
+    let plain = token();
+    let later = token_with(|c| {
+        c.insert("nbf".into(), json!(NOW + 60));
+    });
+    for t in [&plain, &later] {
+        let claims = v.verify(t, NOW + 30).unwrap();
+        for now in [
+            NOW - 1,
+            NOW + 29,
+            NOW + 30,
+            NOW + LIFETIME + 29,
+            NOW + LIFETIME + 30,
+            NOW + LIFETIME + 31,
+            i64::MIN,
+            i64::MAX,
+        ] {
+            assert_eq!(
+                v.check_time(&claims, now),
+                v.verify(t, now).map(|_| ()),
+                "now = {now}"
+            );
+        }
+    }
+}
+
+#[test]
 fn wrong_issuer_is_rejected() {
     for iss in [
         "https://evil.example.com",
