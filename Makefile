@@ -7,6 +7,7 @@
 #                  then the browser test of the demo page (make browser-test), then schemathesis
 #                  against the OpenAPI document (make api-fuzz)
 #   make lint      rustfmt + clippy (native and wasm32)
+#   make openapi   regenerate public/openapi.json from src/api/ (make test fails when it is stale)
 #
 # Every variable below can be overridden: `make dev PORT=9000`, `make build WASM_OPT_BIN=...`.
 
@@ -233,6 +234,13 @@ bench: tools build dev-vars
 
 bench-profiles: tools
 	$(NO_MAKE_ENV) $(BENCH_ENV) scripts/bench-profiles.sh
+
+# public/openapi.json is generated from the typed bodies, the route table and ApiError in
+# src/api/; tests/openapi_document.rs fails when the committed file differs.
+openapi:
+	OPENAPI_WRITE=1 $(CARGO) test --locked --test openapi_document
+
+.PHONY: openapi
 
 lint:
 	$(CARGO) fmt --check

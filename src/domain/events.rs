@@ -20,6 +20,20 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// Every kind, in the order the API documents them.
+    pub const ALL: [EventKind; 10] = [
+        Self::LoginSucceeded,
+        Self::LoginFailed,
+        Self::SecondFactorFailed,
+        Self::Lockout,
+        Self::TotpEnabled,
+        Self::TotpDisabled,
+        Self::RecoveryCodeUsed,
+        Self::RecoveryCodesRegenerated,
+        Self::PasswordChanged,
+        Self::RefreshReuseDetected,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::LoginSucceeded => "login_succeeded",
