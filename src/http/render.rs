@@ -1,16 +1,13 @@
-//! Response bodies shared by several routes.
+//! From what the services return to the API's typed response bodies.
 
-use serde_json::{json, Value};
-
+use crate::api::responses::Authenticated;
 use crate::services::grant::Issued;
 
 /// The `authenticated` body of login, login/mfa, refresh, confirm and password change.
-pub fn authenticated(issued: &Issued) -> Value {
-    json!({
-        "status": "authenticated",
-        "access_token": issued.access_token,
-        "token_type": "Bearer",
-        "expires_in": issued.expires_in,
-        "refresh_token": issued.refresh_token,
-    })
+pub fn authenticated(issued: &Issued) -> Authenticated {
+    Authenticated::new(
+        issued.access_token.clone(),
+        issued.expires_in,
+        issued.refresh_token.clone(),
+    )
 }

@@ -1,12 +1,14 @@
 //! Rendering: status, JSON, and the headers every response carries.
 
-use serde_json::Value;
-use worker::{Response, Result};
+use serde::Serialize;
+use worker::{Response, ResponseBuilder, Result};
 
 use crate::error::ApiError;
 
 enum Body {
-    Json(Value),
+    /// Serialised when the reply is made, straight from the typed body (no `Value` in
+    /// between).
+    Json(String),
     /// A response produced elsewhere (the static assets), passed on.
     Forwarded(Response),
     Empty,
@@ -21,16 +23,19 @@ pub struct Reply {
 }
 
 impl Reply {
-    pub fn json(status: u16, body: Value) -> Self {
-        Self {
-            status,
-            body: Body::Json(body),
-            headers: vec![],
-            internal: None,
+    pub fn json(status: u16, body: &impl Serialize) -> Self {
+        match serde_json::to_string(body) {
+            Ok(text) => Self {
+                status,
+                body: Body::Json(text),
+                headers: vec![],
+                internal: None,
+            },
+            Err(e) => Self::error(&ApiError::Internal(format!("serialising a reply: {e}"))),
         }
     }
 
-    pub fn ok(body: Value) -> Self {
+    pub fn ok(body: &impl Serialize) -> Self {
         Self::json(200, body)
     }
 
@@ -58,7 +63,7 @@ impl Reply {
     }
 
     pub fn error(error: &ApiError) -> Self {
-        let mut reply = Self::json(error.status(), error.body());
+        let mut reply = Self::json(error.status(), &error.body());
         reply.headers = error.headers();
         if let ApiError::Internal(detail) = error {
             reply.internal = Some(ApiError::Internal(detail.clone()));
@@ -68,7 +73,9 @@ impl Reply {
 
     pub fn render(self) -> Result<Response> {
         let mut response = match self.body {
-            Body::Json(body) => Response::from_json(&body)?,
+            Body::Json(text) => ResponseBuilder::new()
+                .with_header("Content-Type", "application/json")?
+                .fixed(text.into_bytes()),
             // Passed on as it came, with the headers public/_headers gave it.
             Body::Forwarded(response) => return Ok(response),
             Body::Empty => Response::empty()?,

@@ -1,27 +1,19 @@
 //! POST /v1/password and GET /v1/events.
 
-use serde::Deserialize;
-use serde_json::json;
 use worker::Request;
 
 use super::Handled;
+use crate::api::requests::ChangePasswordRequest;
+use crate::api::responses::{Event, Events};
 use crate::domain::password::Password;
 use crate::error::ApiError;
 use crate::http::{render, request, Reply};
 use crate::services::{events, password_change, Ctx};
 
-#[derive(Deserialize)]
-struct ChangePasswordBody {
-    current_password: String,
-    new_password: String,
-    code: Option<String>,
-    recovery_code: Option<String>,
-}
-
 /// Changes the password, ends every session of the user, and starts a new one here.
 pub async fn change_password(mut req: Request, ctx: &Ctx) -> Result<Handled, ApiError> {
     let claims = request::bearer(&req, ctx)?;
-    let input: ChangePasswordBody = request::json(&mut req).await?;
+    let input: ChangePasswordRequest = request::json(&mut req).await?;
     let new_password = Password::new_for_user(&input.new_password, &claims.preferred_username)
         .map_err(|r| ApiError::WeakPassword(r.message()))?;
     let current =
@@ -34,7 +26,7 @@ pub async fn change_password(mut req: Request, ctx: &Ctx) -> Result<Handled, Api
         password_change::change_password(ctx, &claims, &current, &new_password, submitted.as_ref())
             .await?;
     Ok((
-        Reply::ok(render::authenticated(&issued)),
+        Reply::ok(&render::authenticated(&issued)),
         Some(issued.user_id),
     ))
 }
@@ -42,5 +34,16 @@ pub async fn change_password(mut req: Request, ctx: &Ctx) -> Result<Handled, Api
 pub async fn events(req: &Request, ctx: &Ctx) -> Result<Handled, ApiError> {
     let claims = request::bearer(req, ctx)?;
     let events = events::recent(ctx, &claims).await?;
-    Ok((Reply::ok(json!({ "events": events })), Some(claims.sub)))
+    let body = Events {
+        events: events
+            .into_iter()
+            .map(|e| Event {
+                kind: e.kind,
+                at: e.at,
+                ip: e.ip,
+                detail: e.detail,
+            })
+            .collect(),
+    };
+    Ok((Reply::ok(&body), Some(claims.sub)))
 }

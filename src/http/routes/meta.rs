@@ -1,20 +1,19 @@
 //! Liveness, the public key set, and the demo page.
 
-use serde_json::json;
-
 use worker::Request;
 
+use crate::api::responses::Health;
 use crate::error::ApiError;
 use crate::http::Reply;
 use crate::services::{access, Ctx};
 
 pub fn health() -> Reply {
-    Reply::ok(json!({ "status": "ok" }))
+    Reply::ok(&Health::OK)
 }
 
 pub fn jwks(ctx: &Ctx) -> Result<Reply, ApiError> {
     // Verifiers cache the set; five minutes keeps a rotation's new key visible quickly.
-    Ok(Reply::ok(access::jwks(ctx)?).header("Cache-Control", "public, max-age=300"))
+    Ok(Reply::ok(&access::jwks(ctx)?).header("Cache-Control", "public, max-age=300"))
 }
 
 /// `GET /` (the demo page) and `GET /openapi.json` are static files in `public/`, kept

@@ -1,10 +1,10 @@
 //! POST /v1/register
 
-use serde::Deserialize;
-use serde_json::json;
 use worker::Request;
 
 use super::Handled;
+use crate::api::requests::RegisterRequest;
+use crate::api::responses::Registered;
 use crate::domain::email::Email;
 use crate::domain::password::Password;
 use crate::domain::username::Username;
@@ -12,16 +12,9 @@ use crate::error::ApiError;
 use crate::http::{request, Reply};
 use crate::services::{registration, Ctx, Limit};
 
-#[derive(Deserialize)]
-struct RegisterBody {
-    username: String,
-    password: String,
-    email: Option<String>,
-}
-
 pub async fn register(mut req: Request, ctx: &Ctx) -> Result<Handled, ApiError> {
     ctx.rate_limit(Limit::Register).await?;
-    let input: RegisterBody = request::json(&mut req).await?;
+    let input: RegisterRequest = request::json(&mut req).await?;
     let username =
         Username::parse(&input.username).map_err(|e| ApiError::InvalidUsername(e.message()))?;
     let password = Password::new_for_user(&input.password, username.as_str())
@@ -31,9 +24,10 @@ pub async fn register(mut req: Request, ctx: &Ctx) -> Result<Handled, ApiError> 
         Some(raw) => Some(Email::parse(raw).map_err(|m| ApiError::InvalidRequest(m.to_owned()))?),
     };
     let done = registration::register(ctx, username, password, email).await?;
-    let reply = Reply::json(
-        201,
-        json!({ "user_id": done.user_id, "username": done.username.as_str() }),
-    );
-    Ok((reply, Some(done.user_id)))
+    let body = Registered {
+        username: done.username.as_str().to_owned(),
+        user_id: done.user_id,
+    };
+    let reply = Reply::json(201, &body);
+    Ok((reply, Some(body.user_id)))
 }

@@ -1,38 +1,28 @@
 //! POST /v1/token/refresh, POST /v1/logout, GET /v1/me.
 
-use serde::Deserialize;
-use serde_json::json;
 use worker::Request;
 
 use super::Handled;
+use crate::api::requests::{LogoutRequest, RefreshRequest};
+use crate::api::responses::Me;
 use crate::domain::opaque::RefreshToken;
 use crate::error::ApiError;
 use crate::http::{render, request, Reply};
 use crate::services::{session, Ctx};
 
-#[derive(Deserialize)]
-struct RefreshBody {
-    refresh_token: String,
-}
-
 pub async fn refresh(mut req: Request, ctx: &Ctx) -> Result<Handled, ApiError> {
-    let input: RefreshBody = request::json(&mut req).await?;
+    let input: RefreshRequest = request::json(&mut req).await?;
     let old = RefreshToken::parse(&input.refresh_token).ok_or(ApiError::InvalidGrant)?;
     let issued = session::refresh(ctx, &old).await?;
     Ok((
-        Reply::ok(render::authenticated(&issued)),
+        Reply::ok(&render::authenticated(&issued)),
         Some(issued.user_id),
     ))
 }
 
-#[derive(Deserialize)]
-struct LogoutBody {
-    refresh_token: Option<String>,
-}
-
 pub async fn logout(mut req: Request, ctx: &Ctx) -> Result<Handled, ApiError> {
     let claims = request::bearer(&req, ctx)?;
-    let input: LogoutBody = request::json(&mut req).await?;
+    let input: LogoutRequest = request::json(&mut req).await?;
     let refresh = match input.refresh_token.as_deref() {
         None => None,
         Some(raw) => Some(
@@ -47,14 +37,15 @@ pub async fn logout(mut req: Request, ctx: &Ctx) -> Result<Handled, ApiError> {
 /// Answered from the verified token alone: no storage call.
 pub fn me(req: &Request, ctx: &Ctx) -> Result<Handled, ApiError> {
     let c = request::bearer(req, ctx)?;
-    let body = json!({
-        "user_id": c.sub,
-        "username": c.preferred_username,
-        "email": c.email,
-        "mfa_enabled": c.mfa_enabled,
-        "amr": c.amr,
-        "aal": c.aal,
-        "auth_time": c.auth_time,
-    });
-    Ok((Reply::ok(body), Some(c.sub)))
+    let body = Me {
+        user_id: c.sub,
+        username: c.preferred_username,
+        email: c.email,
+        mfa_enabled: c.mfa_enabled,
+        amr: c.amr,
+        aal: c.aal,
+        auth_time: c.auth_time,
+    };
+    let reply = Reply::ok(&body);
+    Ok((reply, Some(body.user_id)))
 }
