@@ -116,6 +116,16 @@ fn the_domain_depends_on_nothing_outside_it() {
     assert!(found.is_empty(), "{}", found.join("\n"));
 }
 
+/// The contract describes the API in types and values; it knows nothing of how a request
+/// is served, so the generated document never depends on the Worker's plumbing.
+#[test]
+fn the_api_contract_depends_on_types_only() {
+    let found = violations("api", |line| {
+        imports_any(line, &["http", "services", "store"])
+    });
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
 #[test]
 fn data_flows_one_way() {
     let mut found = violations("services", |line| imports_any(line, &["http"]));
