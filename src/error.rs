@@ -31,7 +31,12 @@ pub enum ApiError {
     NotFound,
     MethodNotAllowed(&'static str),
     PayloadTooLarge,
+    /// A body that is not declared `application/json` (simple cross-site requests send
+    /// `text/plain` or form bodies without a preflight).
+    UnsupportedMediaType,
     /// Detail goes to the log only; the client sees a generic message.
+    /// A binding the Worker needs is missing (the detail is logged, never returned).
+    Unavailable(String),
     Internal(String),
 }
 
@@ -50,8 +55,10 @@ impl ApiError {
             Self::UsernameTaken | Self::AlreadyEnabled | Self::NotEnabled => 409,
             Self::EnrollmentExpired => 410,
             Self::PayloadTooLarge => 413,
+            Self::UnsupportedMediaType => 415,
             Self::TooManyAttempts { .. } | Self::RateLimited { .. } => 429,
             Self::Internal(_) => 500,
+            Self::Unavailable(_) => 503,
         }
     }
 
@@ -75,7 +82,9 @@ impl ApiError {
             Self::NotFound => "not_found",
             Self::MethodNotAllowed(_) => "method_not_allowed",
             Self::PayloadTooLarge => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
             Self::Internal(_) => "internal_error",
+            Self::Unavailable(_) => "service_unavailable",
         }
     }
 
@@ -108,7 +117,13 @@ impl ApiError {
             Self::NotFound => "no such route".into(),
             Self::MethodNotAllowed(allow) => format!("method not allowed; use {allow}"),
             Self::PayloadTooLarge => "request body is larger than 16 KiB".into(),
+            Self::UnsupportedMediaType => {
+                "the request body must be sent as Content-Type: application/json".into()
+            }
             Self::Internal(_) => "internal error".into(),
+            Self::Unavailable(_) => {
+                "the service cannot take this request now; try again later".into()
+            }
         }
     }
 

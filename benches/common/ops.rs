@@ -42,6 +42,7 @@ impl Fixture {
             &keys,
             "http://127.0.0.1:8787".into(),
             "edge-login-clients".into(),
+            "edge-login-demo".into(),
             900,
         )
         .expect("token service");

@@ -5,6 +5,7 @@
 //! `openapi/` ever asks for a schema, so inside the Worker that code is never reached and
 //! the linker leaves it out of the WASM.
 
+pub mod media;
 pub mod requests;
 pub mod responses;
 mod routes;

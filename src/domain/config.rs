@@ -142,6 +142,7 @@ impl Config {
                 &signing_keys,
                 required("JWT_ISSUER")?,
                 required("JWT_AUDIENCE")?,
+                required("JWT_CLIENT_ID")?,
                 seconds("ACCESS_TOKEN_TTL", 60, 3600)?,
             )?,
             totp_box: SecretBox::new(&totp_keys)?,
@@ -165,6 +166,7 @@ mod tests {
         HashMap::from([
             ("JWT_ISSUER", "https://login.example".to_string()),
             ("JWT_AUDIENCE", "apps".to_string()),
+            ("JWT_CLIENT_ID", "demo-app".to_string()),
             ("ACCESS_TOKEN_TTL", "900".to_string()),
             ("REFRESH_TOKEN_TTL", "2592000".to_string()),
             ("MFA_TOKEN_TTL", "300".to_string()),

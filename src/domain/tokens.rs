@@ -108,6 +108,8 @@ pub struct TokenService {
     jwks: serde_json::Value,
     /// That JWKS, with our issuer, audience and leeway.
     verifier: Verifier,
+    /// `client_id` of every token (RFC 9068): the application the service issues for.
+    client_id: String,
     lifetime_seconds: i64,
     verified: VerifiedTokens,
 }
@@ -117,6 +119,7 @@ impl TokenService {
         keys: &[KeyEntry],
         issuer: String,
         audience: String,
+        client_id: String,
         lifetime_seconds: i64,
     ) -> Result<Self, TokenServiceError> {
         if keys.is_empty() {
@@ -159,6 +162,7 @@ impl TokenService {
                 .collect(),
             jwks,
             verifier,
+            client_id,
             lifetime_seconds,
             verified: VerifiedTokens::default(),
         })
@@ -175,6 +179,7 @@ impl TokenService {
             iss: expected.issuer.clone(),
             aud: vec![expected.audience.clone()],
             sub: subject.user_id.to_owned(),
+            client_id: self.client_id.clone(),
             iat: now,
             exp: now + self.lifetime_seconds,
             nbf: None,
@@ -182,6 +187,7 @@ impl TokenService {
             sid: subject.session_id.to_owned(),
             amr: subject.auth.amr(),
             aal: subject.auth.aal().to_owned(),
+            acr: subject.auth.aal().to_owned(),
             auth_time: subject.auth.auth_time,
             preferred_username: subject.username.to_owned(),
             email: subject.email.map(str::to_owned),
@@ -253,6 +259,7 @@ mod tests {
             &parse_key_list("K", &test_key_list(kids)).unwrap(),
             "https://issuer".into(),
             "aud".into(),
+            "app".into(),
             900,
         )
         .unwrap()
@@ -306,6 +313,8 @@ mod tests {
         let verified = svc.verify(&token, NOW + 1).unwrap();
         assert_eq!(verified.sub, "u1");
         assert_eq!(verified.aal, "aal2");
+        assert_eq!(verified.acr, "aal2");
+        assert_eq!(verified.client_id, "app");
         assert_eq!(verified.auth_time, NOW - 10);
     }
 
@@ -328,6 +337,7 @@ mod tests {
                 &parse_key_list("K", &test_key_list(&["k1"])).unwrap(),
                 iss.into(),
                 aud.into(),
+                "app".into(),
                 900,
             )
             .unwrap()
@@ -358,6 +368,7 @@ mod tests {
             },
             "https://issuer".into(),
             "aud".into(),
+            "app".into(),
             900,
         )
         .unwrap();
@@ -504,6 +515,7 @@ mod tests {
             &parse_key_list("K", &test_key_list(&["k1"])).unwrap(),
             "https://issuer".into(),
             "other".into(),
+            "app".into(),
             900,
         )
         .unwrap();
@@ -578,9 +590,15 @@ mod tests {
     #[test]
     fn needs_keys_with_distinct_kids() {
         let new = |keys: &[KeyEntry]| {
-            TokenService::new(keys, "https://issuer".into(), "aud".into(), 900)
-                .err()
-                .unwrap()
+            TokenService::new(
+                keys,
+                "https://issuer".into(),
+                "aud".into(),
+                "app".into(),
+                900,
+            )
+            .err()
+            .unwrap()
         };
         let err = new(&[]);
         assert_eq!(err, TokenServiceError::NoSigningKeys);

@@ -40,10 +40,15 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         reply = cors(reply, &ctx, &origin, preflight);
     }
     ctx.flush_events();
-    if let Some(ApiError::Internal(detail)) = &reply.internal {
+    let logged = match &reply.internal {
+        Some(ApiError::Internal(detail)) => Some(("internal error", detail)),
+        Some(ApiError::Unavailable(detail)) => Some(("service unavailable", detail)),
+        _ => None,
+    };
+    if let Some((msg, detail)) = logged {
         worker::console_error!(
             "{}",
-            serde_json::json!({"level": "error", "msg": "internal error", "request_id": request_id, "detail": detail})
+            serde_json::json!({"level": "error", "msg": msg, "request_id": request_id, "detail": detail})
         );
     }
     let duration_ms = Date::now().as_millis().saturating_sub(started);

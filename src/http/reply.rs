@@ -65,8 +65,12 @@ impl Reply {
     pub fn error(error: &ApiError) -> Self {
         let mut reply = Self::json(error.status(), &error.body());
         reply.headers = error.headers();
-        if let ApiError::Internal(detail) = error {
-            reply.internal = Some(ApiError::Internal(detail.clone()));
+        match error {
+            ApiError::Internal(detail) => reply.internal = Some(ApiError::Internal(detail.clone())),
+            ApiError::Unavailable(detail) => {
+                reply.internal = Some(ApiError::Unavailable(detail.clone()))
+            }
+            _ => {}
         }
         reply
     }

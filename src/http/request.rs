@@ -2,8 +2,13 @@
 //! bearer token, and the aal2 requirement.
 
 use serde::de::DeserializeOwned;
+use worker::js_sys::{Reflect, Uint8Array};
+use worker::wasm_bindgen::{JsCast, JsValue};
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::web_sys::ReadableStreamDefaultReader;
 use worker::Request;
 
+use crate::api::media;
 use crate::domain::factors::Submitted;
 use crate::domain::tokens::AccessClaims;
 use crate::error::ApiError;
@@ -13,10 +18,16 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
 /// Reads and decodes a JSON body. Extra fields are ignored (never honoured); wrong
 /// types and missing fields are 400s. An empty body reads as `{}` so that routes whose
-/// fields are all optional accept no body at all.
+/// fields are all optional accept no body at all. A body must be declared
+/// `application/json` (415 otherwise, before anything is read), and it is read as a
+/// stream that stops at 16 KiB (413), whether or not a Content-Length was sent.
 pub async fn json<T: DeserializeOwned>(req: &mut Request) -> Result<T, ApiError> {
-    let declared = req
-        .headers()
+    let headers = req.headers();
+    let content_type = headers.get("content-type").ok().flatten();
+    if content_type.as_deref().is_some_and(|t| !media::is_json(t)) {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    let declared = headers
         .get("content-length")
         .ok()
         .flatten()
@@ -24,15 +35,11 @@ pub async fn json<T: DeserializeOwned>(req: &mut Request) -> Result<T, ApiError>
     if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
         return Err(ApiError::PayloadTooLarge);
     }
-    let bytes = req
-        .bytes()
-        .await
-        .map_err(|_| ApiError::InvalidRequest("could not read the request body".into()))?;
-    if bytes.len() > MAX_BODY_BYTES {
-        return Err(ApiError::PayloadTooLarge);
-    }
+    let bytes = read_at_most(req, MAX_BODY_BYTES).await?;
     let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
         b"{}"
+    } else if content_type.is_none() {
+        return Err(ApiError::UnsupportedMediaType);
     } else {
         &bytes
     };
@@ -44,6 +51,39 @@ pub async fn json<T: DeserializeOwned>(req: &mut Request) -> Result<T, ApiError>
         ));
     }
     serde_json::from_value(value).map_err(|e| ApiError::InvalidRequest(describe(&e)))
+}
+
+/// The body, chunk by chunk, refused as soon as it passes `limit` bytes: a chunked upload
+/// without a length is never buffered whole. It reads through the runtime's own
+/// `ReadableStreamDefaultReader` (no Rust stream adapter in the WASM).
+async fn read_at_most(req: &Request, limit: usize) -> Result<Vec<u8>, ApiError> {
+    let unreadable = || ApiError::InvalidRequest("could not read the request body".into());
+    let Some(stream) = req.inner().body() else {
+        return Ok(Vec::new());
+    };
+    let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let mut body = Vec::new();
+    loop {
+        let step = JsFuture::from(reader.read())
+            .await
+            .map_err(|_| unreadable())?;
+        let done = Reflect::get(&step, &JsValue::from_str("done")).map_err(|_| unreadable())?;
+        if done.is_truthy() {
+            return Ok(body);
+        }
+        let chunk: Uint8Array = Reflect::get(&step, &JsValue::from_str("value"))
+            .map_err(|_| unreadable())?
+            .dyn_into()
+            .map_err(|_| unreadable())?;
+        if body.len() + chunk.length() as usize > limit {
+            // Tell the sender to stop; the answer does not wait for it.
+            let _ = reader.cancel();
+            return Err(ApiError::PayloadTooLarge);
+        }
+        let at = body.len();
+        body.resize(at + chunk.length() as usize, 0);
+        chunk.copy_to(&mut body[at..]);
+    }
 }
 
 /// serde's messages can quote the offending value (a password sent as a number, say);

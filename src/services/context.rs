@@ -8,6 +8,7 @@ use std::rc::Rc;
 use worker::{Context, Date, Delay, Env};
 
 use super::ServiceError;
+use crate::domain::client_address;
 use crate::domain::config::Config;
 use crate::domain::events::{EventKind, SecurityEvent};
 use crate::domain::throttle::retry_after;
@@ -37,6 +38,10 @@ pub enum Limit {
     Register,
     Login,
     SecondFactor,
+    /// Routes that run Argon2id on a signed-in user's behalf (password change, TOTP
+    /// enrolment, turning 2FA off): each costs about 30 ms of CPU.
+    Sensitive,
+    Refresh,
 }
 
 impl Limit {
@@ -45,6 +50,8 @@ impl Limit {
             Limit::Register => "REGISTER_LIMITER",
             Limit::Login => "LOGIN_LIMITER",
             Limit::SecondFactor => "MFA_LIMITER",
+            Limit::Sensitive => "SENSITIVE_LIMITER",
+            Limit::Refresh => "REFRESH_LIMITER",
         }
     }
 }
@@ -105,14 +112,15 @@ impl Ctx {
             .is_ok_and(|v| v.to_string() == "1")
     }
 
-    /// Applies the per-IP limit for `limit`. Requests without a client address (local
-    /// tools) share one bucket.
+    /// Applies the per-client limit for `limit` (IPv6 per /64, domain::client_address).
+    /// Requests without a client address (local tools) share one bucket. A deployment
+    /// without the binding fails closed: the limit is part of the security design.
     pub async fn rate_limit(&self, limit: Limit) -> Result<(), ServiceError> {
-        let Ok(limiter) = self.env.rate_limiter(limit.binding()) else {
-            // Not configured (for example a deployment that opted out): no limit.
-            return Ok(());
-        };
-        let key = self.ip.clone().unwrap_or_else(|| "unknown".into());
+        let binding = limit.binding();
+        let limiter = self.env.rate_limiter(binding).map_err(|e| {
+            ServiceError::Unavailable(format!("rate limiter binding {binding} is missing: {e}"))
+        })?;
+        let key = client_address::limiter_key(self.ip.as_deref().unwrap_or("unknown"));
         let outcome = limiter
             .limit(key)
             .await

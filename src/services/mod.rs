@@ -45,6 +45,8 @@ pub enum ServiceError {
     RateLimited {
         retry_after: i64,
     },
+    /// A part the service depends on is missing or down (detail for the log only).
+    Unavailable(String),
     /// Detail for the log only.
     Internal(String),
 }

@@ -215,14 +215,21 @@ fn unknown_users_and_wrong_passwords_take_the_same_time() {
     );
 }
 
-#[test]
-fn per_ip_limits_key_on_cf_connecting_ip_only() {
-    let app = spawn_app();
-    let attempt = |ip: &str, forwarded: &str, n: usize| {
+/// Registers from `ip` until the per-client limit answers 429, and returns that answer.
+/// The limiter counts in fixed one-minute windows: the first 10 always pass, and a window
+/// that ends during the run can let at most 10 more through, so 21 attempts always meet
+/// the limit.
+fn register_until_limited(
+    app: &crate::common::TestApp,
+    ip: &str,
+    forwarded: &str,
+    prefix: &str,
+) -> crate::common::TestResponse {
+    let attempt = |n: usize| {
         app.request(
             "POST",
             "/v1/register",
-            Some(&json!({ "username": format!("bulk{n}"), "password": PASSWORD }).to_string()),
+            Some(&json!({ "username": format!("{prefix}{n}"), "password": PASSWORD }).to_string()),
             &[
                 ("content-type", "application/json"),
                 ("cf-connecting-ip", ip),
@@ -231,14 +238,72 @@ fn per_ip_limits_key_on_cf_connecting_ip_only() {
         )
     };
     for n in 0..10 {
-        assert_eq!(attempt("198.19.40.1", "10.0.0.1", n).status, 201);
+        assert_eq!(attempt(n).status, 201, "registration {n} from {ip}");
     }
-    // A different X-Forwarded-For changes nothing...
-    let limited = attempt("198.19.40.1", "10.9.9.9", 10);
+    (10..21)
+        .map(attempt)
+        .find(|r| r.status != 201)
+        .unwrap_or_else(|| panic!("21 registrations from {ip} and no limit"))
+}
+
+fn register_from(app: &crate::common::TestApp, ip: &str, forwarded: &str, username: &str) -> u16 {
+    app.request(
+        "POST",
+        "/v1/register",
+        Some(&json!({ "username": username, "password": PASSWORD }).to_string()),
+        &[
+            ("content-type", "application/json"),
+            ("cf-connecting-ip", ip),
+            ("x-forwarded-for", forwarded),
+        ],
+    )
+    .status
+}
+
+#[test]
+fn per_ip_limits_key_on_cf_connecting_ip_only() {
+    let app = spawn_app();
+    let limited = register_until_limited(&app, "198.19.40.1", "10.0.0.1", "bulk");
     assert_error(&limited, 429, "rate_limited");
     assert!(limited.header("retry-after").is_some());
+    // A different X-Forwarded-For changes nothing...
+    assert_eq!(
+        register_from(&app, "198.19.40.1", "10.9.9.9", "bulkxff"),
+        429
+    );
     // ...while another client address has its own budget.
-    assert_eq!(attempt("198.19.40.2", "10.0.0.1", 11).status, 201);
+    assert_eq!(
+        register_from(&app, "198.19.40.2", "10.0.0.1", "bulkother"),
+        201
+    );
+}
+
+#[test]
+fn an_ipv6_client_is_limited_per_64_not_per_address() {
+    let app = spawn_app();
+    // Ten registrations, each from another address of one /64, use up its budget...
+    for n in 0..10u16 {
+        let ip = format!("2001:db8:40:1::{:x}", n + 1);
+        assert_eq!(
+            register_from(&app, &ip, "", &format!("six{n}")),
+            201,
+            "{ip}"
+        );
+    }
+    let from_the_same_64 = |n: usize| {
+        register_from(
+            &app,
+            &format!("2001:db8:40:1:ffff::{n:x}"),
+            "",
+            &format!("sixmore{n}"),
+        )
+    };
+    assert!(
+        (0..11).any(|n| from_the_same_64(n) == 429),
+        "fresh addresses of one /64 were never limited"
+    );
+    // ...while the next /64 has its own.
+    assert_eq!(register_from(&app, "2001:db8:40:2::1", "", "sixnext"), 201);
 }
 
 #[test]

@@ -100,3 +100,100 @@ fn extra_fields_are_ignored_not_honoured() {
     assert_eq!(response.status, 200);
     assert_eq!(response.json()["status"], "mfa_required");
 }
+
+#[test]
+fn json_routes_refuse_bodies_a_cross_site_page_can_send() {
+    let app = spawn_app();
+    register(&app, "vera");
+    let tokens = register_and_login(&app, "wren");
+    let login = json!({ "username": "vera", "password": PASSWORD }).to_string();
+
+    // What a form or a `fetch` without preflight can send from any page.
+    for content_type in [
+        "text/plain",
+        "text/plain;charset=UTF-8",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+    ] {
+        let refused = app.post_raw("/v1/login", &login, content_type);
+        assert_error(&refused, 415, "unsupported_media_type");
+    }
+    // A body that does not say what it is is refused too.
+    let bare = app.request("POST", "/v1/login", Some(&login), &[]);
+    assert_error(&bare, 415, "unsupported_media_type");
+
+    // Routes behind a bearer token refuse them the same way, and nothing changes.
+    let auth = format!("Bearer {}", tokens.access);
+    let change =
+        json!({ "current_password": PASSWORD, "new_password": "an entirely new passphrase" });
+    let refused = app.request(
+        "POST",
+        "/v1/password",
+        Some(&change.to_string()),
+        &[("content-type", "text/plain"), ("authorization", &auth)],
+    );
+    assert_error(&refused, 415, "unsupported_media_type");
+    assert_eq!(login_status(&app, "wren", PASSWORD), 200);
+
+    // None of the refused logins was counted: after four wrong passwords (of the five
+    // free ones) the right one still logs in.
+    for _ in 0..4 {
+        assert_eq!(login_status(&app, "vera", "wrong password here"), 401);
+    }
+    // application/json with parameters is JSON; a body-less POST needs no type.
+    assert_eq!(
+        app.post_raw("/v1/login", &login, "application/json; charset=utf-8")
+            .status,
+        200
+    );
+    let logout = app.request("POST", "/v1/logout", None, &[("authorization", &auth)]);
+    assert_eq!(logout.status, 204, "{}", logout.body);
+}
+
+fn login_status(app: &crate::common::TestApp, username: &str, password: &str) -> u16 {
+    login(app, username, password).status
+}
+
+/// A chunked body with no length that never ends: the Worker must refuse it once it
+/// passes 16 KiB instead of waiting to buffer it whole.
+#[test]
+fn an_endless_chunked_body_is_cut_off_at_16_kib() {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    use std::time::Duration;
+
+    let app = spawn_app();
+    let mut socket = TcpStream::connect(("127.0.0.1", app.port)).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    write!(
+        socket,
+        "POST /v1/register HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+        app.port
+    )
+    .unwrap();
+    let chunk = format!("400\r\n{}\r\n", "x".repeat(0x400));
+    for _ in 0..64 {
+        socket.write_all(chunk.as_bytes()).unwrap();
+    }
+    socket.flush().unwrap();
+    // No terminating chunk: the request is still "being uploaded" when the answer comes.
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+        match socket.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => answer.extend_from_slice(&buf[..n]),
+            Err(e) => panic!(
+                "no answer to a 64 KiB chunked body that never ends: {e} (read so far: {:?})",
+                String::from_utf8_lossy(&answer)
+            ),
+        }
+    }
+    let head = String::from_utf8_lossy(&answer);
+    assert!(
+        head.starts_with("HTTP/1.1 413"),
+        "expected 413, got: {head}"
+    );
+}

@@ -73,6 +73,11 @@ fn access_tokens_verify_against_the_published_jwks() {
         900
     );
     assert_eq!(claims["aud"], "edge-login-clients");
+    // RFC 9068: the client the token was issued to, and the level as an `acr` value (the
+    // name step-up challenges use: `acr_values="aal2"`).
+    assert_eq!(claims["client_id"], "edge-login-demo");
+    assert_eq!(claims["acr"], claims["aal"]);
+    assert_eq!(claims["acr"], "aal1");
 
     // Verify the signature the way a downstream API would: public key from the JWKS.
     let x = URL_SAFE_NO_PAD.decode(key["x"].as_str().unwrap()).unwrap();

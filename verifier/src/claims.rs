@@ -25,6 +25,8 @@ pub struct AccessClaims {
     pub aud: Vec<String>,
     /// The user id.
     pub sub: String,
+    /// The client (application) the token was issued to (RFC 9068 §2.2).
+    pub client_id: String,
     /// Issued at, unix seconds.
     pub iat: i64,
     /// Expires at, unix seconds.
@@ -41,6 +43,9 @@ pub struct AccessClaims {
     /// Authentication assurance level: `"aal1"` (password) or `"aal2"` (password + TOTP
     /// or recovery code).
     pub aal: String,
+    /// The same level as an `acr` value (RFC 9068 §2.2.1), the name step-up challenges
+    /// use (`acr_values="aal2"`, RFC 9470).
+    pub acr: String,
     /// When the user last authenticated, unix seconds.
     pub auth_time: i64,
     /// The user's username.
@@ -71,6 +76,7 @@ impl AccessClaims {
             iss,
             aud,
             sub: string(map, "sub")?,
+            client_id: string(map, "client_id")?,
             iat: number(map, "iat")?,
             exp,
             nbf,
@@ -78,6 +84,7 @@ impl AccessClaims {
             sid: string(map, "sid")?,
             amr: strings(map, "amr")?,
             aal: string(map, "aal")?,
+            acr: string(map, "acr")?,
             auth_time: number(map, "auth_time")?,
             preferred_username: string(map, "preferred_username")?,
             email: match map.get("email") {

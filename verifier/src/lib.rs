@@ -13,7 +13,7 @@
 //! use edge_login_verifier::{Expectations, Jwks, Verifier, VerifyError};
 //!
 //! # const JWKS_JSON: &str = r#"{"keys":[{"alg":"EdDSA","crv":"Ed25519","kid":"2025-01","kty":"OKP","use":"sig","x":"6kpsY-KcUgq-9VB7Ey7F-ZVHdq6-vnuSQh7qaRRG0iw"}]}"#;
-//! # const TOKEN: &str = "eyJhbGciOiJFZERTQSIsImtpZCI6IjIwMjUtMDEiLCJ0eXAiOiJhdCtqd3QifQ.eyJleHAiOjE4MDAwMDA5MDAsImlhdCI6MTgwMDAwMDAwMCwiaXNzIjoiaHR0cHM6Ly9sb2dpbi5leGFtcGxlLmNvbSIsImF1ZCI6Imh0dHBzOi8vYXBpLmV4YW1wbGUuY29tIiwic3ViIjoidXNlci0xMjMiLCJqdGkiOiJqdGktMSIsInNpZCI6InNlc3Npb24tMSIsImFtciI6WyJwd2QiLCJvdHAiLCJtZmEiXSwiYWFsIjoiYWFsMiIsImF1dGhfdGltZSI6MTc5OTk5OTk5MCwicHJlZmVycmVkX3VzZXJuYW1lIjoiYWxpY2UiLCJtZmFfZW5hYmxlZCI6dHJ1ZX0.cWm25479o8WQkYPKf1xfs4Gw8KL_MX6jghxdMQUcsBM6Z2e_y2bW902HvlIkMy6hBtm7EaimqPX8iCGKwppvDA";
+//! # const TOKEN: &str = "eyJhbGciOiJFZERTQSIsImtpZCI6IjIwMjUtMDEiLCJ0eXAiOiJhdCtqd3QifQ.eyJleHAiOjE4MDAwMDA5MDAsImlhdCI6MTgwMDAwMDAwMCwiaXNzIjoiaHR0cHM6Ly9sb2dpbi5leGFtcGxlLmNvbSIsImF1ZCI6Imh0dHBzOi8vYXBpLmV4YW1wbGUuY29tIiwic3ViIjoidXNlci0xMjMiLCJjbGllbnRfaWQiOiJkZW1vLWFwcCIsImp0aSI6Imp0aS0xIiwic2lkIjoic2Vzc2lvbi0xIiwiYW1yIjpbInB3ZCIsIm90cCIsIm1mYSJdLCJhYWwiOiJhYWwyIiwiYWNyIjoiYWFsMiIsImF1dGhfdGltZSI6MTc5OTk5OTk5MCwicHJlZmVycmVkX3VzZXJuYW1lIjoiYWxpY2UiLCJtZmFfZW5hYmxlZCI6dHJ1ZX0.XVknrJLvH32q4y_tPPQw0eOaooUVhuQgXg-l4oszc3m2YqBAZTcv-4kMaxBmnqfTvE5l109QqAgAF4In6AsvCg";
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! // The body of GET https://login.example.com/.well-known/jwks.json, fetched and cached
 //! // by the caller.

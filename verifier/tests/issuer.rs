@@ -20,6 +20,7 @@ fn service(keys: &[(&str, u8)]) -> TokenService {
         &parse_key_list("K", &list).unwrap(),
         ISSUER.into(),
         AUDIENCE.into(),
+        "demo-app".into(),
         LIFETIME,
     )
     .unwrap()

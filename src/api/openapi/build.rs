@@ -114,7 +114,8 @@ impl Op<'_> {
             "required": required,
             "content": { "application/json": { "schema": schema, "examples": named } }
         });
-        self
+        // Every route with a body refuses other media types the same way.
+        self.shared(415, "UnsupportedMediaType")
     }
 
     /// The success answer: a JSON body of type `T` with one example.

@@ -124,8 +124,18 @@ pub fn headers() -> Value {
 pub fn responses() -> Map<String, Value> {
     let shared = [
         ("PayloadTooLarge", "The request body (or its declared Content-Length) is larger than 16 KiB.", vec![ApiError::PayloadTooLarge]),
+        (
+            "UnsupportedMediaType",
+            "The body is not declared `Content-Type: application/json` (a form or `text/plain` body, or a body without a content type). Nothing was read or changed.",
+            vec![ApiError::UnsupportedMediaType],
+        ),
         ("InvalidToken", "No `Authorization: Bearer` access token, or one that does not verify (bad signature, unknown key, expired, wrong issuer or audience, malformed).", vec![ApiError::InvalidToken]),
         ("RateLimited", "Per-client-address rate limit (keyed on `CF-Connecting-IP`) exceeded. Wait `Retry-After` seconds.", vec![ApiError::RateLimited { retry_after: 60 }]),
+        (
+            "Unavailable",
+            "A binding the Worker needs is missing (a per-client rate limiter): it refuses rather than run without its limits. The detail is logged, never returned.",
+            vec![ApiError::Unavailable(String::new())],
+        ),
         ("InternalError", "Unexpected server-side failure (configuration, storage). The detail is logged, never returned.", vec![ApiError::Internal(String::new())]),
         ("NotFound", "No route has this path (any method). Not listed per operation: it is what any path outside this document answers.", vec![ApiError::NotFound]),
         ("MethodNotAllowed", "The path exists but does not answer this method. `Allow` names the one method it does answer. Not listed per operation: it is what any method outside this document answers on a documented path (HEAD and OPTIONS excepted).", vec![ApiError::MethodNotAllowed("POST")]),
@@ -171,7 +181,9 @@ pub fn every_error() -> Vec<ApiError> {
         ApiError::NotFound,
         ApiError::MethodNotAllowed("POST"),
         ApiError::PayloadTooLarge,
+        ApiError::UnsupportedMediaType,
         ApiError::Internal(String::new()),
+        ApiError::Unavailable(String::new()),
     ];
     for e in &all {
         match e {
@@ -193,7 +205,9 @@ pub fn every_error() -> Vec<ApiError> {
             | ApiError::NotFound
             | ApiError::MethodNotAllowed(_)
             | ApiError::PayloadTooLarge
-            | ApiError::Internal(_) => {}
+            | ApiError::UnsupportedMediaType
+            | ApiError::Internal(_)
+            | ApiError::Unavailable(_) => {}
         }
     }
     all

@@ -87,6 +87,7 @@ pub fn describe(doc: &mut Doc) {
         .shared(413, "PayloadTooLarge")
         .shared(429, "RateLimited")
         .shared(500, "InternalError")
+        .shared(503, "Unavailable")
         .add();
     doc.post("/v1/login", "login", "login", "Log in, step 1: the password")
         .describe("Checks the password. Without two-factor authentication the answer is `authenticated` (tokens, aal1). With it, the answer is `mfa_required` with an `mfa_token` for `POST /v1/login/mfa`. Wrong passwords are throttled per account (429 `too_many_attempts`) and logins per client address (30 a minute, 429 `rate_limited`).")
@@ -99,6 +100,7 @@ pub fn describe(doc: &mut Doc) {
         .shared(413, "PayloadTooLarge")
         .fails(429, "`too_many_attempts`: this account had too many wrong passwords and is locked for `retry_after` seconds. `rate_limited`: too many logins from this client address.", &[ApiError::RateLimited { retry_after: 60 }, ApiError::TooManyAttempts { retry_after: 57 }])
         .shared(500, "InternalError")
+        .shared(503, "Unavailable")
         .add();
     doc.post("/v1/login/mfa", "loginMfa", "login", "Log in, step 2: the second factor")
         .describe("Exchanges the `mfa_token` and exactly one of a TOTP `code` or a `recovery_code` for tokens (aal2). Each mfa_token accepts a few wrong codes (`attempts_remaining`); wrong codes are also throttled per account. 30 submissions per client address per minute.")
@@ -110,6 +112,7 @@ pub fn describe(doc: &mut Doc) {
         .shared(413, "PayloadTooLarge")
         .fails(429, "`too_many_attempts`: too many wrong codes for this account. `rate_limited`: too many submissions from this client address.", &[ApiError::RateLimited { retry_after: 60 }, ApiError::TooManyAttempts { retry_after: 57 }])
         .shared(500, "InternalError")
+        .shared(503, "Unavailable")
         .add();
     doc.post("/v1/token/refresh", "refreshToken", "session", "New tokens for a refresh token")
         .describe("Rotates the refresh token: the answer has a new access token and a new refresh token, and the old refresh token is spent. Presenting a spent refresh token again revokes the whole session (reuse detection).")
@@ -119,7 +122,9 @@ pub fn describe(doc: &mut Doc) {
         .bad_body("", &[ApiError::InvalidRequest("request body is not valid JSON".into())])
         .fails(401, "The refresh token is unknown, malformed, expired, spent or revoked.", &[ApiError::InvalidGrant])
         .shared(413, "PayloadTooLarge")
+        .shared(429, "RateLimited")
         .shared(500, "InternalError")
+        .shared(503, "Unavailable")
         .add();
     doc.post("/v1/logout", "logout", "session", "End the session")
         .describe("Revokes the session of the access token (its refresh token stops working; the access token itself lives until it expires). The body is optional.")
@@ -158,8 +163,9 @@ pub fn describe(doc: &mut Doc) {
         .bad_body("Or `weak_password`, both `code` and `recovery_code`, a malformed one, or none while two-factor authentication is on (`invalid_request`).", &[ApiError::InvalidRequest("request body is not valid JSON".into()), ApiError::WeakPassword("password must be at least 12 characters")])
         .fails(401, "`invalid_token`: no valid access token. `invalid_credentials`: wrong current password. `invalid_code`: wrong second factor.", &[ApiError::InvalidToken, ApiError::InvalidCredentials, ApiError::InvalidCode { attempts_remaining: None }])
         .shared(413, "PayloadTooLarge")
-        .fails(429, "Too many wrong passwords or codes for this account.", &[ApiError::TooManyAttempts { retry_after: 57 }])
+        .fails(429, "`too_many_attempts`: too many wrong passwords or codes for this account. `rate_limited`: too many requests from this client address.", &[ApiError::RateLimited { retry_after: 60 }, ApiError::TooManyAttempts { retry_after: 57 }])
         .shared(500, "InternalError")
+        .shared(503, "Unavailable")
         .add();
     doc.get(
         "/v1/events",
@@ -219,8 +225,9 @@ pub fn describe(doc: &mut Doc) {
         .fails(401, "`invalid_token`: no valid access token. `invalid_credentials`: wrong password.", &[ApiError::InvalidToken, ApiError::InvalidCredentials])
         .fails(409, "Two-factor authentication is already on.", &[ApiError::AlreadyEnabled])
         .shared(413, "PayloadTooLarge")
-        .fails(429, "Too many wrong passwords for this account.", &[ApiError::TooManyAttempts { retry_after: 57 }])
+        .fails(429, "`too_many_attempts`: too many wrong passwords for this account. `rate_limited`: too many requests from this client address.", &[ApiError::RateLimited { retry_after: 60 }, ApiError::TooManyAttempts { retry_after: 57 }])
         .shared(500, "InternalError")
+        .shared(503, "Unavailable")
         .add();
     doc.post("/v1/2fa/totp/confirm", "confirmTotp", "two-factor", "Turn TOTP on")
         .describe("Confirms the pending enrolment with a current code. Turns two-factor authentication on, replaces the calling session with an aal2 one (the answer has its tokens) and issues ten recovery codes, shown this once.")
@@ -233,7 +240,9 @@ pub fn describe(doc: &mut Doc) {
         .fails(409, "Two-factor authentication is already on.", &[ApiError::AlreadyEnabled])
         .fails(410, "No pending enrolment (never started, or expired): enrol again.", &[ApiError::EnrollmentExpired])
         .shared(413, "PayloadTooLarge")
+        .shared(429, "RateLimited")
         .shared(500, "InternalError")
+        .shared(503, "Unavailable")
         .add();
     doc.delete("/v1/2fa/totp", "disableTotp", "two-factor", "Turn TOTP off")
         .describe("Needs an aal2 session (else 401 `insufficient_user_authentication`), the password and a fresh second factor. Turns TOTP off, deletes the recovery codes and ends every session of the account.")
@@ -244,8 +253,9 @@ pub fn describe(doc: &mut Doc) {
         .fails(401, "`invalid_token`: no valid access token. `insufficient_user_authentication`: the session did not use a second factor (log in with one). `invalid_credentials`: wrong password. `invalid_code`: wrong or already used second factor.", &[ApiError::InvalidToken, ApiError::InsufficientAuthentication, ApiError::InvalidCredentials, ApiError::InvalidCode { attempts_remaining: None }])
         .fails(409, "Two-factor authentication is not on.", &[ApiError::NotEnabled])
         .shared(413, "PayloadTooLarge")
-        .fails(429, "Too many wrong passwords or codes for this account.", &[ApiError::TooManyAttempts { retry_after: 57 }])
+        .fails(429, "`too_many_attempts`: too many wrong passwords or codes for this account. `rate_limited`: too many requests from this client address.", &[ApiError::RateLimited { retry_after: 60 }, ApiError::TooManyAttempts { retry_after: 57 }])
         .shared(500, "InternalError")
+        .shared(503, "Unavailable")
         .add();
     doc.post("/v1/2fa/recovery-codes", "regenerateRecoveryCodes", "two-factor", "New recovery codes")
         .describe("Needs an aal2 session and a fresh second factor. Replaces every recovery code with ten new ones, shown this once.")
@@ -256,7 +266,8 @@ pub fn describe(doc: &mut Doc) {
         .fails(401, "`invalid_token`: no valid access token. `insufficient_user_authentication`: the session did not use a second factor. `invalid_code`: wrong or already used second factor.", &[ApiError::InvalidToken, ApiError::InsufficientAuthentication, ApiError::InvalidCode { attempts_remaining: None }])
         .fails(409, "Two-factor authentication is not on.", &[ApiError::NotEnabled])
         .shared(413, "PayloadTooLarge")
-        .fails(429, "Too many wrong codes for this account.", &[ApiError::TooManyAttempts { retry_after: 57 }])
+        .fails(429, "`too_many_attempts`: too many wrong codes for this account. `rate_limited`: too many requests from this client address.", &[ApiError::RateLimited { retry_after: 60 }, ApiError::TooManyAttempts { retry_after: 57 }])
         .shared(500, "InternalError")
+        .shared(503, "Unavailable")
         .add();
 }

@@ -8,10 +8,11 @@ use crate::api::responses::{Event, Events};
 use crate::domain::password::Password;
 use crate::error::ApiError;
 use crate::http::{render, request, Reply};
-use crate::services::{events, password_change, Ctx};
+use crate::services::{events, password_change, Ctx, Limit};
 
 /// Changes the password, ends every session of the user, and starts a new one here.
 pub async fn change_password(mut req: Request, ctx: &Ctx) -> Result<Handled, ApiError> {
+    ctx.rate_limit(Limit::Sensitive).await?;
     let claims = request::bearer(&req, ctx)?;
     let input: ChangePasswordRequest = request::json(&mut req).await?;
     let new_password = Password::new_for_user(&input.new_password, &claims.preferred_username)

@@ -9,7 +9,7 @@ use crate::api::responses::{FactorStatus, RecoveryCodesIssued};
 use crate::domain::password::Password;
 use crate::error::ApiError;
 use crate::http::{request, Reply};
-use crate::services::{factor_management, Ctx};
+use crate::services::{factor_management, Ctx, Limit};
 
 pub async fn status(req: &Request, ctx: &Ctx) -> Result<Handled, ApiError> {
     let claims = request::bearer(req, ctx)?;
@@ -23,6 +23,7 @@ pub async fn status(req: &Request, ctx: &Ctx) -> Result<Handled, ApiError> {
 }
 
 pub async fn disable_totp(mut req: Request, ctx: &Ctx) -> Result<Handled, ApiError> {
+    ctx.rate_limit(Limit::Sensitive).await?;
     let claims = request::require_aal2(&req, ctx)?;
     let input: DisableTotpRequest = request::json(&mut req).await?;
     let submitted = request::second_factor(input.code.as_deref(), input.recovery_code.as_deref())?;
@@ -32,6 +33,7 @@ pub async fn disable_totp(mut req: Request, ctx: &Ctx) -> Result<Handled, ApiErr
 }
 
 pub async fn regenerate_recovery_codes(mut req: Request, ctx: &Ctx) -> Result<Handled, ApiError> {
+    ctx.rate_limit(Limit::SecondFactor).await?;
     let claims = request::require_aal2(&req, ctx)?;
     let input: RegenerateRecoveryCodesRequest = request::json(&mut req).await?;
     let submitted = request::second_factor(input.code.as_deref(), input.recovery_code.as_deref())?;

@@ -8,9 +8,10 @@ use crate::api::responses::Me;
 use crate::domain::opaque::RefreshToken;
 use crate::error::ApiError;
 use crate::http::{render, request, Reply};
-use crate::services::{session, Ctx};
+use crate::services::{session, Ctx, Limit};
 
 pub async fn refresh(mut req: Request, ctx: &Ctx) -> Result<Handled, ApiError> {
+    ctx.rate_limit(Limit::Refresh).await?;
     let input: RefreshRequest = request::json(&mut req).await?;
     let old = RefreshToken::parse(&input.refresh_token).ok_or(ApiError::InvalidGrant)?;
     let issued = session::refresh(ctx, &old).await?;

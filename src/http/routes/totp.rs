@@ -9,9 +9,10 @@ use crate::domain::password::Password;
 use crate::domain::totp::TotpCode;
 use crate::error::ApiError;
 use crate::http::{render, request, Reply};
-use crate::services::{totp_enrolment, Ctx};
+use crate::services::{totp_enrolment, Ctx, Limit};
 
 pub async fn enroll(mut req: Request, ctx: &Ctx) -> Result<Handled, ApiError> {
+    ctx.rate_limit(Limit::Sensitive).await?;
     let claims = request::bearer(&req, ctx)?;
     let input: EnrollRequest = request::json(&mut req).await?;
     let password = Password::for_login(&input.password).ok_or(ApiError::InvalidCredentials)?;
@@ -26,6 +27,7 @@ pub async fn enroll(mut req: Request, ctx: &Ctx) -> Result<Handled, ApiError> {
 }
 
 pub async fn confirm(mut req: Request, ctx: &Ctx) -> Result<Handled, ApiError> {
+    ctx.rate_limit(Limit::SecondFactor).await?;
     let claims = request::bearer(&req, ctx)?;
     let input: ConfirmRequest = request::json(&mut req).await?;
     let code = TotpCode::parse(&input.code)
