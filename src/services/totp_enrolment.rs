@@ -9,12 +9,14 @@ use super::grant::{Grant, Issued, Profile};
 use super::password_check::check_caller_password;
 use super::{Ctx, ServiceError};
 use crate::domain::events::EventKind;
+use crate::domain::opaque::random_id;
 use crate::domain::password::Password;
 use crate::domain::session::{Authentication, SecondFactor};
+use crate::domain::throttle::{second_factor_key, FREE_FAILURES};
 use crate::domain::tokens::AccessClaims;
 use crate::domain::totp::{matching_step, otpauth_uri, qr_svg, TotpCode, TotpSecret};
 use crate::store::challenges::{enrollment, forget_enrollment, save_enrollment, Enrollment};
-use crate::store::users::{self, EnableTotp};
+use crate::store::totp_enrolment::{self, Confirmation, Outcome};
 use crate::store::{StoreError, Timings};
 
 /// What the user needs to add the secret to an authenticator app.
@@ -41,6 +43,7 @@ pub async fn enroll(
 
     let secret = TotpSecret::generate();
     let pending = Enrollment {
+        id: random_id(),
         totp_secret: config.totp_box.seal(secret.as_bytes(), &user.id),
         expires_at: ctx.now + config.enrollment_ttl,
     };
@@ -69,15 +72,14 @@ pub async fn confirm(
     let user_id = claims.sub.as_str();
     let pending = enrollment(&ctx.kv()?, user_id, ctx.now)
         .await?
+        .filter(|p| !p.id.is_empty())
         .ok_or(ServiceError::EnrollmentExpired)?;
     let opened = config
         .totp_box
         .open(&pending.totp_secret, user_id)
         .map_err(|e| ServiceError::Internal(format!("open enrollment secret: {e:?}")))?;
     let secret = TotpSecret::from_bytes(&opened.plaintext);
-    let step = matching_step(&secret, code, ctx.now).ok_or(ServiceError::InvalidCode {
-        attempts_remaining: None,
-    })?;
+    let step = matching_step(&secret, code, ctx.now);
 
     let (recovery_codes, recovery_hashes) = config.recovery.generate_set(user_id);
     let recovery_hashes = serde_json::to_string(&recovery_hashes)
@@ -88,12 +90,19 @@ pub async fn confirm(
         Authentication::password_only(claims.auth_time).with_second_factor(SecondFactor::Totp),
         ctx.now,
     );
-    let enabled = users::enable_totp(
+    // Sealed afresh (random nonce): the stored ciphertext then says which request won.
+    let sealed_secret = config.totp_box.seal(secret.as_bytes(), user_id);
+    let attempt_key = format!("enrolment:{}", pending.id);
+    let throttle_key = second_factor_key(user_id);
+    let outcome = totp_enrolment::confirm(
         &ctx.db()?,
-        &EnableTotp {
+        &Confirmation {
             user_id,
-            sealed_secret: &pending.totp_secret,
-            first_step: step,
+            attempt_key: &attempt_key,
+            enrolment_expires_at: pending.expires_at,
+            throttle_key: &throttle_key,
+            step,
+            sealed_secret: &sealed_secret,
             recovery_hashes_json: &recovery_hashes,
             replaced_session: &claims.sid,
             now: ctx.now,
@@ -101,13 +110,28 @@ pub async fn confirm(
         &grant.session(user_id),
     )
     .await?;
-    if !enabled {
-        return Err(ServiceError::AlreadyEnabled);
+    match outcome {
+        Outcome::Enabled => {}
+        Outcome::WrongCode {
+            attempts_remaining,
+            account_failures,
+        } => {
+            ctx.event(EventKind::SecondFactorFailed, user_id);
+            if account_failures == FREE_FAILURES {
+                ctx.event_with(EventKind::Lockout, user_id, "second_factor".into());
+            }
+            return Err(ServiceError::InvalidCode {
+                attempts_remaining: Some(attempts_remaining),
+            });
+        }
+        Outcome::Throttled { locked_until } => return Err(ctx.throttled(locked_until)),
+        Outcome::AlreadyEnabled => return Err(ServiceError::AlreadyEnabled),
+        Outcome::EnrolmentOver => {
+            forget_later(ctx, user_id);
+            return Err(ServiceError::EnrollmentExpired);
+        }
     }
-    let id = user_id.to_owned();
-    ctx.after_response("enrollment cleanup", move |env| async move {
-        forget_enrollment(&kv_from(&env, Rc::new(Timings::default()))?, &id).await
-    });
+    forget_later(ctx, user_id);
     ctx.event(EventKind::TotpEnabled, user_id);
 
     let tokens = grant.issue(
@@ -123,4 +147,12 @@ pub async fn confirm(
         tokens,
         recovery_codes,
     })
+}
+
+/// Drops the pending secret from KV after the response (D1 already refuses it).
+fn forget_later(ctx: &Ctx, user_id: &str) {
+    let id = user_id.to_owned();
+    ctx.after_response("enrollment cleanup", move |env| async move {
+        forget_enrollment(&kv_from(&env, Rc::new(Timings::default()))?, &id).await
+    });
 }

@@ -24,6 +24,10 @@ pub struct MfaChallenge {
 /// A TOTP secret shown to the user but not yet confirmed with a code.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Enrollment {
+    /// Random (128 bits): names this enrolment's attempt counter in D1. A record
+    /// written before it existed reads as empty and counts as expired.
+    #[serde(default)]
+    pub id: String,
     pub totp_secret: String,
     pub expires_at: i64,
 }

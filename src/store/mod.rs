@@ -30,6 +30,8 @@ pub mod step_up;
 #[cfg(target_arch = "wasm32")]
 pub mod throttle;
 #[cfg(target_arch = "wasm32")]
+pub mod totp_enrolment;
+#[cfg(target_arch = "wasm32")]
 pub mod users;
 
 #[cfg(target_arch = "wasm32")]

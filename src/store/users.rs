@@ -2,10 +2,9 @@
 
 use serde::Deserialize;
 
-use super::factors::recovery_code;
 use super::sessions::{insert_statement, revoke_all_statement, NewSession};
-use super::sql::{sql, Sql};
-use super::{rows, verdict, Db, StoreError};
+use super::sql::sql;
+use super::{rows, Db, StoreError};
 
 /// Everything the login step needs, in one SELECT.
 #[derive(Debug, Deserialize)]
@@ -128,53 +127,6 @@ pub async fn replace_password(
         .into_iter()
         .next()
         .is_some_and(|c| c.changed == 1))
-}
-
-pub struct EnableTotp<'a> {
-    pub user_id: &'a str,
-    pub sealed_secret: &'a str,
-    pub first_step: u64,
-    /// The new recovery-code hashes as a JSON array.
-    pub recovery_hashes_json: &'a str,
-    pub replaced_session: &'a str,
-    pub now: i64,
-}
-
-/// Turns TOTP on in one transaction: store the secret with its first (consumed) step,
-/// replace the recovery codes, and swap the enrolling session for an aal2 one. Every
-/// statement after the first is guarded on the first having taken effect, so a second
-/// confirm racing this one changes nothing. Returns whether this call enabled TOTP.
-pub async fn enable_totp(
-    db: &Db,
-    e: &EnableTotp<'_>,
-    session: &NewSession<'_>,
-) -> Result<bool, StoreError> {
-    // The sealed secret is unique (random nonce), so it identifies this confirmation.
-    let ours: Sql<'_> = sql![
-        "EXISTS (SELECT 1 FROM users WHERE id = " (e.user_id) " AND totp_secret = "
-        (e.sealed_secret) " AND totp_enabled_at = " (e.now) ")"
-    ];
-    let batch = [
-        sql![
-            "UPDATE users SET totp_secret = " (e.sealed_secret) ", totp_enabled_at = " (e.now)
-            ", totp_last_step = " (e.first_step as i64) " WHERE id = " (e.user_id)
-            " AND totp_enabled_at IS NULL"
-        ],
-        recovery_code::discard(e.user_id, None, ours.clone()),
-        recovery_code::insert_set(e.user_id, e.recovery_hashes_json, ours.clone()),
-        sql![
-            "UPDATE sessions SET revoked_at = " (e.now) " WHERE id = " (e.replaced_session)
-            " AND user_id = " (e.user_id) " AND revoked_at IS NULL AND " [ours.clone()]
-        ],
-        insert_statement(session, Some(ours.clone())),
-        sql!["SELECT " [ours] " AS won"],
-    ];
-    let results = db.batch("users.enable_totp", &batch).await?;
-    #[derive(Deserialize)]
-    struct Won {
-        won: i64,
-    }
-    Ok(verdict::<Won>(&results, "enable verdict")?.won == 1)
 }
 
 /// What `GET /v1/2fa` shows.

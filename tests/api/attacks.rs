@@ -329,3 +329,90 @@ fn codes_are_exactly_six_ascii_digits() {
     // None of that cost an attempt.
     Tokens::from(&submit_code(&app, &token, &good));
 }
+
+fn start_enrolment(
+    app: &crate::common::TestApp,
+    access: &str,
+) -> edge_login::domain::totp::TotpSecret {
+    let enroll = app.post_json_with_token(
+        "/v1/2fa/totp/enroll",
+        &json!({ "password": PASSWORD }),
+        access,
+    );
+    assert_eq!(enroll.status, 200, "enroll: {}", enroll.body);
+    secret_from(&enroll.json())
+}
+
+fn confirm(app: &crate::common::TestApp, access: &str, code: &str) -> crate::common::TestResponse {
+    app.post_json_with_token("/v1/2fa/totp/confirm", &json!({ "code": code }), access)
+}
+
+/// A stolen aal1 access token must not be able to guess the owner's pending enrolment
+/// for its whole lifetime and walk away with an aal2 session and the recovery codes.
+#[test]
+fn five_wrong_first_codes_end_an_enrolment() {
+    let app = spawn_app();
+    let tokens = register_and_login(&app, "otto");
+    let secret = start_enrolment(&app, &tokens.access);
+    let wrong = wrong_code(&secret);
+    for remaining in (0..5).rev() {
+        let r = confirm(&app, &tokens.access, &wrong);
+        assert_error(&r, 401, "invalid_code");
+        assert_eq!(r.json()["attempts_remaining"], remaining, "{}", r.body);
+    }
+    // Even the right code cannot finish it now, and nothing was turned on.
+    let late = confirm(&app, &tokens.access, &code(&secret, 0));
+    assert_error(&late, 410, "enrollment_expired");
+    let status = app.get_with_token("/v1/2fa", &tokens.access).json();
+    assert_eq!(status["totp_enabled"], false, "{status}");
+    assert_eq!(
+        login(&app, "otto", PASSWORD).json()["status"],
+        "authenticated"
+    );
+
+    // The failures also count against the account's second-factor throttle (five
+    // failures, then a wait): a fresh enrolment does not start the count over.
+    let secret = start_enrolment(&app, &tokens.access);
+    let throttled = confirm(&app, &tokens.access, &code(&secret, 0));
+    assert_error(&throttled, 429, "too_many_attempts");
+    assert!(throttled.header("retry-after").is_some());
+}
+
+#[test]
+fn two_confirmations_racing_for_one_enrolment_give_one_success() {
+    let app = spawn_app();
+    let tokens = register_and_login(&app, "ulla");
+    let secret = start_enrolment(&app, &tokens.access);
+    let right = code(&secret, 0);
+    let answers = in_parallel(8, |_| confirm(&app, &tokens.access, &right));
+    assert_eq!(
+        count_status(&answers, 200),
+        1,
+        "{:?}",
+        answers
+            .iter()
+            .map(|r| (r.status, &r.body))
+            .collect::<Vec<_>>()
+    );
+    // A loser either saw TOTP already on (409) or, arriving after the winner dropped
+    // the pending secret, no enrolment at all (410); neither changed anything.
+    for r in answers.iter().filter(|r| r.status != 200) {
+        match r.status {
+            409 => assert_error(r, 409, "already_enabled"),
+            _ => assert_error(r, 410, "enrollment_expired"),
+        }
+    }
+    // The winner's recovery codes are the live set: one of them logs in.
+    let winner = answers.iter().find(|r| r.status == 200).unwrap().json();
+    let recovery = winner["recovery_codes"][0].as_str().unwrap();
+    let mfa_token = start_mfa_login(&app, "ulla");
+    let done = app.post_json(
+        "/v1/login/mfa",
+        &json!({ "mfa_token": mfa_token, "recovery_code": recovery }),
+    );
+    assert_eq!(done.status, 200, "{}", done.body);
+    let status = app
+        .get_with_token("/v1/2fa", &Tokens::from(&done).access)
+        .json();
+    assert_eq!(status["recovery_codes_remaining"], 9, "{status}");
+}

@@ -227,7 +227,7 @@ pub fn error_schema() -> Value {
             "attempts_remaining": {
                 "type": "integer",
                 "minimum": 0,
-                "description": "Only with `invalid_code` from `POST /v1/login/mfa`: wrong codes this mfa_token still accepts."
+                "description": "Only with `invalid_code` from `POST /v1/login/mfa` and `POST /v1/2fa/totp/confirm`: wrong codes this mfa_token (or enrolment) still accepts."
             },
             "retry_after": {
                 "type": "integer",
