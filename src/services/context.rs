@@ -11,7 +11,7 @@ use super::ServiceError;
 use crate::domain::client_address;
 use crate::domain::config::Config;
 use crate::domain::events::{EventKind, SecurityEvent};
-use crate::domain::throttle::retry_after;
+use crate::domain::throttle::{retry_after, FREE_FAILURES};
 use crate::domain::turns::{Ticket, Turns};
 use crate::store::{self, Db, Kv, StoreError, Timings};
 
@@ -168,6 +168,14 @@ impl Ctx {
         self.events.borrow_mut().push(
             SecurityEvent::new(kind, user_id, self.now, self.ip.as_deref()).with_detail(detail),
         );
+    }
+
+    /// Records a wrong second factor, and the lockout when it used up the free failures.
+    pub fn second_factor_failed(&self, user_id: &str, account_failures: i64) {
+        self.event(EventKind::SecondFactorFailed, user_id);
+        if account_failures == FREE_FAILURES {
+            self.event_with(EventKind::Lockout, user_id, "second_factor".into());
+        }
     }
 
     /// Runs `work` after the response is sent: cleanup that the client need not wait for.

@@ -42,7 +42,7 @@ pub async fn regenerate_recovery_codes(
 ) -> Result<Vec<String>, ServiceError> {
     let config = ctx.config()?;
     let db = ctx.db()?;
-    let user = users::by_id(&db, &claims.sub)
+    let user = users::caller(&db, &claims.sub, &claims.sid, ctx.now)
         .await?
         .ok_or(ServiceError::InvalidToken)?;
     let factor = FreshFactor::examine(ctx, &config, &user, submitted)?;

@@ -24,7 +24,10 @@ pub async fn check_caller_password(
         ctx,
         db,
         &claims.preferred_username,
-        Lookup::UserId(&claims.sub),
+        Lookup::Caller {
+            user_id: &claims.sub,
+            session_id: &claims.sid,
+        },
         password,
     )
     .await
@@ -42,7 +45,15 @@ pub async fn check_password(
     let nonce = random_id();
     let (failures, user) = match admit_password(db, &key, lookup, &nonce, ctx.now).await? {
         Admission::Throttled { locked_until } => return Err(ctx.throttled(locked_until)),
-        Admission::Admitted { failures, user } => (failures, user),
+        Admission::Admitted {
+            session_live: false,
+            ..
+        } => {
+            // A logged-out or ended session: no Argon2 work, no change. The attempt
+            // counted in advance stays counted (it was made with a stolen or stale token).
+            return Err(ServiceError::InvalidToken);
+        }
+        Admission::Admitted { failures, user, .. } => (failures, user),
     };
     // Unknown users cost the same Argon2 work as known ones.
     let phc = user

@@ -11,7 +11,7 @@ use crate::domain::events::EventKind;
 use crate::domain::factors::{SecondFactor, Submitted};
 use crate::domain::opaque::MfaToken;
 use crate::domain::session::Authentication;
-use crate::domain::throttle::{second_factor_key, FREE_FAILURES};
+use crate::domain::throttle::second_factor_key;
 use crate::store::challenges::{forget_mfa_challenge, mfa_challenge};
 use crate::store::mfa::{self, Attempt, Outcome};
 use crate::store::Timings;
@@ -86,10 +86,7 @@ pub async fn complete(
             attempts_remaining,
             account_failures,
         } => {
-            ctx.event(EventKind::SecondFactorFailed, user_id);
-            if account_failures == FREE_FAILURES {
-                ctx.event_with(EventKind::Lockout, user_id, "second_factor".into());
-            }
+            ctx.second_factor_failed(user_id, account_failures);
             Err(ServiceError::InvalidCode {
                 attempts_remaining: Some(attempts_remaining),
             })

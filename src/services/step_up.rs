@@ -7,7 +7,7 @@ use crate::domain::config::Config;
 use crate::domain::events::EventKind;
 use crate::domain::factors::{Evidence, Submitted};
 use crate::domain::opaque::random_id;
-use crate::domain::throttle::{second_factor_key, FREE_FAILURES};
+use crate::domain::throttle::second_factor_key;
 use crate::domain::totp::TotpSecret;
 use crate::store::factors::{CodeCheck, CodeOutcome};
 use crate::store::users::{self, UserRow};
@@ -69,10 +69,7 @@ impl FreshFactor {
                 Ok(())
             }
             CodeOutcome::Wrong { account_failures } => {
-                ctx.event(EventKind::SecondFactorFailed, user_id);
-                if account_failures == FREE_FAILURES {
-                    ctx.event_with(EventKind::Lockout, user_id, "second_factor".into());
-                }
+                ctx.second_factor_failed(user_id, account_failures);
                 Err(ServiceError::InvalidCode {
                     attempts_remaining: None,
                 })

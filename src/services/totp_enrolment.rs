@@ -12,7 +12,7 @@ use crate::domain::events::EventKind;
 use crate::domain::opaque::random_id;
 use crate::domain::password::Password;
 use crate::domain::session::{Authentication, SecondFactor};
-use crate::domain::throttle::{second_factor_key, FREE_FAILURES};
+use crate::domain::throttle::second_factor_key;
 use crate::domain::tokens::AccessClaims;
 use crate::domain::totp::{matching_step, otpauth_uri, qr_svg, TotpCode, TotpSecret};
 use crate::store::challenges::{enrollment, forget_enrollment, save_enrollment, Enrollment};
@@ -116,16 +116,14 @@ pub async fn confirm(
             attempts_remaining,
             account_failures,
         } => {
-            ctx.event(EventKind::SecondFactorFailed, user_id);
-            if account_failures == FREE_FAILURES {
-                ctx.event_with(EventKind::Lockout, user_id, "second_factor".into());
-            }
+            ctx.second_factor_failed(user_id, account_failures);
             return Err(ServiceError::InvalidCode {
                 attempts_remaining: Some(attempts_remaining),
             });
         }
         Outcome::Throttled { locked_until } => return Err(ctx.throttled(locked_until)),
         Outcome::AlreadyEnabled => return Err(ServiceError::AlreadyEnabled),
+        Outcome::SessionEnded => return Err(ServiceError::InvalidToken),
         Outcome::EnrolmentOver => {
             forget_later(ctx, user_id);
             return Err(ServiceError::EnrollmentExpired);

@@ -128,6 +128,16 @@ pub async fn revoke(
 }
 
 /// Every live session of the user, for a batch, when `guard` holds.
+/// True while session `session_id` of `user_id` can still be used: not revoked, not
+/// expired. Writes on behalf of an access token check it, so a session that logged out
+/// or was ended cannot keep changing the account for the rest of its token's life.
+pub fn live<'a>(session_id: &'a str, user_id: &'a str, now: i64) -> Sql<'a> {
+    sql![
+        "EXISTS (SELECT 1 FROM sessions WHERE id = " (session_id) " AND user_id = " (user_id)
+        " AND revoked_at IS NULL AND expires_at > " (now) ")"
+    ]
+}
+
 pub fn revoke_all_statement<'a>(user_id: &'a str, now: i64, guard: Sql<'a>) -> Sql<'a> {
     sql![
         "UPDATE sessions SET revoked_at = " (now) " WHERE user_id = " (user_id)

@@ -8,6 +8,7 @@
 
 use serde::Deserialize;
 
+use super::sessions::live;
 use super::sql::sql;
 use super::users::{user_columns, UserRow};
 use super::{verdict, Db, StoreError};
@@ -16,7 +17,11 @@ use crate::domain::throttle::delay_sql;
 /// Who is asking for a password check.
 pub enum Lookup<'a> {
     Username(&'a str),
-    UserId(&'a str),
+    /// A signed-in caller: their user id and the session of their access token.
+    Caller {
+        user_id: &'a str,
+        session_id: &'a str,
+    },
 }
 
 pub enum Admission {
@@ -24,6 +29,8 @@ pub enum Admission {
     Admitted {
         failures: i64,
         user: Option<UserRow>,
+        /// For [`Lookup::Caller`]: whether the caller's session is still live.
+        session_live: bool,
     },
     Throttled {
         locked_until: i64,
@@ -44,13 +51,17 @@ pub async fn admit_password(
         "locked_until = " (now) " + " {delay_sql("failures + 1")} ", last_by = " (nonce)
         " WHERE locked_until <= " (now)
     ];
-    let (column, value) = match lookup {
-        Lookup::Username(name) => ("username", name),
-        Lookup::UserId(id) => ("id", id),
+    let (column, value, session_live) = match lookup {
+        Lookup::Username(name) => ("username", name, sql!["1"]),
+        Lookup::Caller {
+            user_id,
+            session_id,
+        } => ("id", user_id, live(session_id, user_id, now)),
     };
     let read = sql![
         "SELECT (t.last_by IS " (nonce) ") AS admitted, t.failures AS throttle_failures, "
-        "t.locked_until AS throttle_locked_until, " {user_columns(Some("u"))}
+        "t.locked_until AS throttle_locked_until, " [session_live] " AS session_live, "
+        {user_columns(Some("u"))}
         " FROM throttle t LEFT JOIN users u ON u." {column} " = " (value) " WHERE t.key = " (key)
     ];
     let results = db.batch("throttle.admit_password", &[count, read]).await?;
@@ -60,6 +71,7 @@ pub async fn admit_password(
         admitted: i64,
         throttle_failures: i64,
         throttle_locked_until: i64,
+        session_live: i64,
         #[serde(flatten)]
         user: Option<UserRow>,
     }
@@ -68,6 +80,7 @@ pub async fn admit_password(
         Admission::Admitted {
             failures: row.throttle_failures,
             user: row.user,
+            session_live: row.session_live == 1,
         }
     } else {
         Admission::Throttled {

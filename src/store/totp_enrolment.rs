@@ -11,7 +11,7 @@
 use serde::Deserialize;
 
 use super::factors::{count_failure, recovery_code, reset, unlocked};
-use super::sessions::{insert_statement, NewSession};
+use super::sessions::{insert_statement, live, revoke_all_statement, NewSession};
 use super::sql::{sql, Sql};
 use super::{verdict, Db, StoreError};
 use crate::domain::session::MAX_CODE_ATTEMPTS;
@@ -47,6 +47,8 @@ pub enum Outcome {
     Throttled {
         locked_until: i64,
     },
+    /// The enrolling session logged out or was ended: nothing was counted or changed.
+    SessionEnded,
 }
 
 pub async fn confirm(
@@ -57,11 +59,12 @@ pub async fn confirm(
     let key = c.attempt_key;
     let sid = session.id;
     let max = MAX_CODE_ATTEMPTS.to_string();
-    let live = || -> Sql<'_> {
+    let open = || -> Sql<'_> {
         sql![
             "EXISTS (SELECT 1 FROM mfa_attempts WHERE token_hash = " (key)
             " AND consumed_by IS NULL AND failures < " {max.clone()} " AND expires_at > " (c.now)
-            ") AND " [unlocked(c.throttle_key, c.now)]
+            ") AND " [unlocked(c.throttle_key, c.now)] " AND "
+            [live(c.replaced_session, c.user_id, c.now)]
         ]
     };
     let mut batch = vec![sql![
@@ -78,7 +81,7 @@ pub async fn confirm(
         batch.push(sql![
             "UPDATE users SET totp_secret = " (c.sealed_secret) ", totp_enabled_at = " (c.now)
             ", totp_last_step = " (step as i64) " WHERE id = " (c.user_id)
-            " AND totp_enabled_at IS NULL AND " [live()]
+            " AND totp_enabled_at IS NULL AND " [open()]
         ]);
         batch.push(sql![
             "UPDATE mfa_attempts SET consumed_by = " (sid) " WHERE token_hash = " (key)
@@ -90,17 +93,16 @@ pub async fn confirm(
             c.recovery_hashes_json,
             ours.clone(),
         ));
-        batch.push(sql![
-            "UPDATE sessions SET revoked_at = " (c.now) " WHERE id = " (c.replaced_session)
-            " AND user_id = " (c.user_id) " AND revoked_at IS NULL AND " [ours.clone()]
-        ]);
+        // Every session so far proved the password alone: turning 2FA on ends them all,
+        // the enrolling one included, and the new aal2 session replaces it.
+        batch.push(revoke_all_statement(c.user_id, c.now, ours.clone()));
         batch.push(insert_statement(session, Some(ours.clone())));
         batch.push(reset(c.throttle_key, ours.clone()));
     } else {
         // A wrong code counts against the enrolment and the account while both are live.
         batch.push(sql![
             "UPDATE mfa_attempts SET failures = failures + 1, last_failure_by = " (sid)
-            " WHERE token_hash = " (key) " AND " [live()]
+            " WHERE token_hash = " (key) " AND " [open()]
         ]);
         let failed = sql![
             "EXISTS (SELECT 1 FROM mfa_attempts WHERE token_hash = " (key)
@@ -112,6 +114,7 @@ pub async fn confirm(
         "SELECT " [ours] " AS won, (last_failure_by IS " (sid) ") AS counted, failures, "
         "(consumed_by IS NULL AND failures < " {max} " AND expires_at > " (c.now) ") AS live, "
         "EXISTS (SELECT 1 FROM users WHERE id = " (c.user_id) " AND totp_enabled_at IS NOT NULL) AS enabled, "
+        [live(c.replaced_session, c.user_id, c.now)] " AS session_live, "
         "COALESCE((SELECT locked_until FROM throttle WHERE key = " (c.throttle_key) "), 0) AS locked_until, "
         "COALESCE((SELECT failures FROM throttle WHERE key = " (c.throttle_key) "), 0) AS account_failures "
         "FROM mfa_attempts WHERE token_hash = " (key)
@@ -125,12 +128,15 @@ pub async fn confirm(
         failures: i64,
         live: i64,
         enabled: i64,
+        session_live: i64,
         locked_until: i64,
         account_failures: i64,
     }
     let v: Verdict = verdict(&results, "enrolment verdict")?;
     Ok(if v.won == 1 {
         Outcome::Enabled
+    } else if v.session_live == 0 {
+        Outcome::SessionEnded
     } else if v.counted == 1 {
         Outcome::WrongCode {
             attempts_remaining: (MAX_CODE_ATTEMPTS - v.failures).max(0),

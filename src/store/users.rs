@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::sessions::{insert_statement, revoke_all_statement, NewSession};
+use super::sessions::{insert_statement, live, revoke_all_statement, NewSession};
 use super::sql::sql;
 use super::{rows, Db, StoreError};
 
@@ -41,9 +41,19 @@ pub fn user_columns(table: Option<&str>) -> String {
         .join(", ")
 }
 
-pub async fn by_id(db: &Db, id: &str) -> Result<Option<UserRow>, StoreError> {
-    let query = sql!["SELECT " {user_columns(None)} " FROM users WHERE id = " (id)];
-    db.first("users.by_id", &query).await
+/// The caller's row, only while the session of their access token is live (`None`
+/// otherwise, as for an unknown user).
+pub async fn caller(
+    db: &Db,
+    id: &str,
+    session_id: &str,
+    now: i64,
+) -> Result<Option<UserRow>, StoreError> {
+    let query = sql![
+        "SELECT " {user_columns(None)} " FROM users WHERE id = " (id) " AND "
+        [live(session_id, id, now)]
+    ];
+    db.first("users.caller", &query).await
 }
 
 pub struct NewUser<'a> {

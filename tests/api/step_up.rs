@@ -241,3 +241,113 @@ fn the_security_log_tells_the_user_what_happened_without_secrets() {
         .iter()
         .all(|e| e["kind"] == "login_succeeded"));
 }
+
+fn logout(app: &TestApp, access: &str) {
+    let r = app.post_json_with_token("/v1/logout", &json!({}), access);
+    assert_eq!(r.status, 204, "logout: {}", r.body);
+}
+
+/// An access token outlives its session by up to 15 minutes; after logout it still
+/// reads (`/v1/me` needs no storage), but it can no longer change the account.
+#[test]
+fn an_ended_session_cannot_change_the_account() {
+    let app = spawn_app();
+    let ended = register_and_login(&app, "ines");
+    let live = Tokens::from(&login(&app, "ines", PASSWORD));
+    // An enrolment started while the session was live cannot be finished after logout.
+    let enroll = app.post_json_with_token(
+        "/v1/2fa/totp/enroll",
+        &json!({ "password": PASSWORD }),
+        &ended.access,
+    );
+    let secret = secret_from(&enroll.json());
+    logout(&app, &ended.access);
+
+    assert_eq!(app.get_with_token("/v1/me", &ended.access).status, 200);
+    let confirm = app.post_json_with_token(
+        "/v1/2fa/totp/confirm",
+        &json!({ "code": code(&secret, 0) }),
+        &ended.access,
+    );
+    assert_error(&confirm, 401, "invalid_token");
+    let enroll = app.post_json_with_token(
+        "/v1/2fa/totp/enroll",
+        &json!({ "password": PASSWORD }),
+        &ended.access,
+    );
+    assert_error(&enroll, 401, "invalid_token");
+    let change = app.post_json_with_token(
+        "/v1/password",
+        &json!({ "current_password": PASSWORD, "new_password": "a takeover passphrase" }),
+        &ended.access,
+    );
+    assert_error(&change, 401, "invalid_token");
+
+    // Nothing changed: 2FA is off and the password is the old one.
+    let status = app.get_with_token("/v1/2fa", &live.access).json();
+    assert_eq!(status["totp_enabled"], false, "{status}");
+    assert_eq!(login(&app, "ines", PASSWORD).status, 200);
+    assert_eq!(login(&app, "ines", "a takeover passphrase").status, 401);
+}
+
+#[test]
+fn an_ended_aal2_session_cannot_change_factors() {
+    let app = spawn_app();
+    let enrolled = user_with_totp(&app, "jorge");
+    // A second aal2 session stays live to look.
+    let mfa_token = start_mfa_login(&app, "jorge");
+    let other = Tokens::from(&submit_code(&app, &mfa_token, &code(&enrolled.secret, 1)));
+    logout(&app, &enrolled.tokens.access);
+
+    let regenerate = app.post_json_with_token(
+        "/v1/2fa/recovery-codes",
+        &json!({ "recovery_code": enrolled.recovery_codes[0] }),
+        &enrolled.tokens.access,
+    );
+    assert_error(&regenerate, 401, "invalid_token");
+    let disable = app.request(
+        "DELETE",
+        "/v1/2fa/totp",
+        Some(
+            &json!({ "password": PASSWORD, "recovery_code": enrolled.recovery_codes[1] })
+                .to_string(),
+        ),
+        &[
+            ("content-type", "application/json"),
+            (
+                "authorization",
+                &format!("Bearer {}", enrolled.tokens.access),
+            ),
+        ],
+    );
+    assert_error(&disable, 401, "invalid_token");
+
+    // 2FA is still on, and neither recovery code was spent.
+    let status = app.get_with_token("/v1/2fa", &other.access).json();
+    assert_eq!(status["totp_enabled"], true, "{status}");
+    assert_eq!(status["recovery_codes_remaining"], 10, "{status}");
+}
+
+#[test]
+fn turning_totp_on_ends_the_password_only_sessions() {
+    let app = spawn_app();
+    register(&app, "kiri");
+    let elsewhere = Tokens::from(&login(&app, "kiri", PASSWORD));
+    let here = Tokens::from(&login(&app, "kiri", PASSWORD));
+    let enroll = app.post_json_with_token(
+        "/v1/2fa/totp/enroll",
+        &json!({ "password": PASSWORD }),
+        &here.access,
+    );
+    let secret = secret_from(&enroll.json());
+    let confirm = app.post_json_with_token(
+        "/v1/2fa/totp/confirm",
+        &json!({ "code": code(&secret, 0) }),
+        &here.access,
+    );
+    assert_eq!(confirm.status, 200, "{}", confirm.body);
+    // Both aal1 sessions are over; the confirmation's aal2 session is the one left.
+    assert_error(&refresh(&app, &elsewhere.refresh), 401, "invalid_grant");
+    assert_error(&refresh(&app, &here.refresh), 401, "invalid_grant");
+    assert_eq!(refresh(&app, &Tokens::from(&confirm).refresh).status, 200);
+}

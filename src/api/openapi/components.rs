@@ -129,7 +129,7 @@ pub fn responses() -> Map<String, Value> {
             "The body is not declared `Content-Type: application/json` (a form or `text/plain` body, or a body without a content type). Nothing was read or changed.",
             vec![ApiError::UnsupportedMediaType],
         ),
-        ("InvalidToken", "No `Authorization: Bearer` access token, or one that does not verify (bad signature, unknown key, expired, wrong issuer or audience, malformed).", vec![ApiError::InvalidToken]),
+        ("InvalidToken", "No `Authorization: Bearer` access token, or one that does not verify (bad signature, unknown key, expired, wrong issuer or audience, malformed). Routes that change the account also refuse a token whose session has ended (logout, password change, 2FA turned on or off).", vec![ApiError::InvalidToken]),
         ("RateLimited", "Per-client-address rate limit (keyed on `CF-Connecting-IP`) exceeded. Wait `Retry-After` seconds.", vec![ApiError::RateLimited { retry_after: 60 }]),
         (
             "Unavailable",
