@@ -35,6 +35,10 @@ pub enum ApiError {
     /// `text/plain` or form bodies without a preflight).
     UnsupportedMediaType,
     /// Detail goes to the log only; the client sees a generic message.
+    /// Too many Argon2id computations are waiting: shed, come back in `retry_after` s.
+    Overloaded {
+        retry_after: i64,
+    },
     /// A binding the Worker needs is missing (the detail is logged, never returned).
     Unavailable(String),
     Internal(String),
@@ -58,7 +62,7 @@ impl ApiError {
             Self::UnsupportedMediaType => 415,
             Self::TooManyAttempts { .. } | Self::RateLimited { .. } => 429,
             Self::Internal(_) => 500,
-            Self::Unavailable(_) => 503,
+            Self::Unavailable(_) | Self::Overloaded { .. } => 503,
         }
     }
 
@@ -85,6 +89,7 @@ impl ApiError {
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::Internal(_) => "internal_error",
             Self::Unavailable(_) => "service_unavailable",
+            Self::Overloaded { .. } => "overloaded",
         }
     }
 
@@ -124,6 +129,9 @@ impl ApiError {
             Self::Unavailable(_) => {
                 "the service cannot take this request now; try again later".into()
             }
+            Self::Overloaded { retry_after } => {
+                format!("the service is busy; try again in {retry_after} seconds")
+            }
         }
     }
 
@@ -133,9 +141,9 @@ impl ApiError {
             Self::InvalidCode {
                 attempts_remaining: Some(n),
             } => body["attempts_remaining"] = json!(n),
-            Self::TooManyAttempts { retry_after } | Self::RateLimited { retry_after } => {
-                body["retry_after"] = json!(retry_after)
-            }
+            Self::TooManyAttempts { retry_after }
+            | Self::RateLimited { retry_after }
+            | Self::Overloaded { retry_after } => body["retry_after"] = json!(retry_after),
             _ => {}
         }
         body
@@ -153,7 +161,9 @@ impl ApiError {
                 r#"Bearer error="insufficient_user_authentication", acr_values="aal2""#.to_owned(),
             )],
             Self::MethodNotAllowed(allow) => vec![("Allow", (*allow).to_owned())],
-            Self::TooManyAttempts { retry_after } | Self::RateLimited { retry_after } => {
+            Self::TooManyAttempts { retry_after }
+            | Self::RateLimited { retry_after }
+            | Self::Overloaded { retry_after } => {
                 vec![("Retry-After", retry_after.to_string())]
             }
             _ => vec![],

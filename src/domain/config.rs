@@ -18,6 +18,9 @@ pub struct Config {
     pub mfa_ttl: i64,
     pub enrollment_ttl: i64,
     pub cors: CorsPolicy,
+    /// How many Argon2id computations may wait for their turn before new ones are
+    /// refused (503 `overloaded`) instead of queued.
+    pub argon2_queue_max: usize,
 }
 
 /// KV refuses TTLs under 60 s.
@@ -30,6 +33,7 @@ pub enum ConfigError {
     MissingVar(&'static str),
     /// A duration var is not a whole number.
     NotSeconds(&'static str),
+    NotACount(&'static str),
     /// A duration var is outside its allowed range.
     OutOfRange {
         var: &'static str,
@@ -53,6 +57,7 @@ impl std::fmt::Display for ConfigError {
         match self {
             Self::MissingVar(name) => write!(f, "var {name} is not set"),
             Self::NotSeconds(name) => write!(f, "var {name} must be a whole number of seconds"),
+            Self::NotACount(name) => write!(f, "var {name} must be a whole number"),
             Self::OutOfRange { var, min, max } => {
                 write!(f, "var {var} must be between {min} and {max}")
             }
@@ -151,6 +156,21 @@ impl Config {
             refresh_ttl: seconds("REFRESH_TOKEN_TTL", 3600, 400 * 86400)?,
             mfa_ttl: seconds("MFA_TOKEN_TTL", KV_MIN_TTL, 900)?,
             enrollment_ttl: seconds("ENROLLMENT_TTL", KV_MIN_TTL, 3600)?,
+            argon2_queue_max: {
+                let name = "ARGON2_QUEUE_MAX";
+                let n: usize = required(name)?
+                    .trim()
+                    .parse()
+                    .map_err(|_| ConfigError::NotACount(name))?;
+                if !(1..=10_000).contains(&n) {
+                    return Err(ConfigError::OutOfRange {
+                        var: name,
+                        min: 1,
+                        max: 10_000,
+                    });
+                }
+                n
+            },
             cors: CorsPolicy::parse(&var("CORS_ALLOWED_ORIGINS").unwrap_or_default())?,
         })
     }
@@ -171,6 +191,7 @@ mod tests {
             ("REFRESH_TOKEN_TTL", "2592000".to_string()),
             ("MFA_TOKEN_TTL", "300".to_string()),
             ("ENROLLMENT_TTL", "600".to_string()),
+            ("ARGON2_QUEUE_MAX", "128".to_string()),
             ("TOTP_ISSUER", "Edge Login".to_string()),
             ("JWT_SIGNING_KEYS", test_key_list(&["k1"])),
             ("TOTP_ENCRYPTION_KEYS", test_key_list(&["t1"])),

@@ -92,6 +92,7 @@ impl Turns {
         self.line.retain(|w| w.id != ticket.id);
     }
 
+    /// How many computations are waiting for their turn (the one running is not).
     pub fn waiting(&self) -> usize {
         self.line.len()
     }

@@ -24,6 +24,7 @@ impl From<ServiceError> for ApiError {
                 ApiError::TooManyAttempts { retry_after }
             }
             ServiceError::RateLimited { retry_after } => ApiError::RateLimited { retry_after },
+            ServiceError::Overloaded { retry_after } => ApiError::Overloaded { retry_after },
             ServiceError::Unavailable(detail) => ApiError::Unavailable(detail),
             ServiceError::Internal(detail) => ApiError::Internal(detail),
         }

@@ -133,6 +133,17 @@ impl Ctx {
         }
     }
 
+    /// Refuses new Argon2id work when `argon2_queue_max` computations already wait for
+    /// their turn: past that point queueing only makes every caller wait longer. Checked
+    /// before a password attempt is counted, so shedding never costs a user an attempt.
+    pub fn shed_if_busy(&self) -> Result<(), ServiceError> {
+        let max = self.config()?.argon2_queue_max;
+        if TURNS.with(|t| t.borrow().waiting()) >= max {
+            return Err(ServiceError::Overloaded { retry_after: 1 });
+        }
+        Ok(())
+    }
+
     /// Runs CPU-heavy work (an Argon2id hash, about 35 ms) in its turn: after a socket check
     /// of the runtime, one at a time, first come first served (domain::turns).
     pub async fn argon2<T>(&self, work: impl FnOnce() -> T) -> T {

@@ -45,6 +45,10 @@ pub enum ServiceError {
     RateLimited {
         retry_after: i64,
     },
+    /// Too many Argon2id computations are waiting in this isolate.
+    Overloaded {
+        retry_after: i64,
+    },
     /// A part the service depends on is missing or down (detail for the log only).
     Unavailable(String),
     /// Detail for the log only.

@@ -41,6 +41,7 @@ pub async fn check_password(
     lookup: Lookup<'_>,
     password: &Password,
 ) -> Result<UserRow, ServiceError> {
+    ctx.shed_if_busy()?;
     let key = password_key(username);
     let nonce = random_id();
     let (failures, user) = match admit_password(db, &key, lookup, &nonce, ctx.now).await? {

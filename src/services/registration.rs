@@ -18,6 +18,7 @@ pub async fn register(
     password: Password,
     email: Option<Email>,
 ) -> Result<Registered, ServiceError> {
+    ctx.shed_if_busy()?;
     let password_hash = ctx.argon2(|| hash_password(&password)).await;
     let user_id = random_id();
     let inserted = users::insert(

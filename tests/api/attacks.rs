@@ -416,3 +416,42 @@ fn two_confirmations_racing_for_one_enrolment_give_one_success() {
         .json();
     assert_eq!(status["recovery_codes_remaining"], 9, "{status}");
 }
+
+/// Past `ARGON2_QUEUE_MAX` waiting password computations the Worker sheds load with 503
+/// and `Retry-After` instead of queueing without bound, and recovers once the line is
+/// short again.
+#[test]
+fn a_full_argon2_queue_sheds_registrations_with_retry_after() {
+    let app = crate::common::spawn_app_with(&[("ARGON2_QUEUE_MAX", "1")]);
+    let answers = in_parallel(20, |i| {
+        post_from(
+            &app,
+            &format!("198.19.60.{}", i + 1),
+            "/v1/register",
+            &json!({ "username": format!("flood{i}"), "password": PASSWORD }),
+        )
+    });
+    let shed: Vec<_> = answers.iter().filter(|r| r.status == 503).collect();
+    assert!(!shed.is_empty(), "20 registrations at once and none shed");
+    for r in &shed {
+        assert_error(r, 503, "overloaded");
+        assert_eq!(r.header("retry-after"), Some("1"));
+        assert_eq!(r.json()["retry_after"], 1);
+    }
+    assert!(count_status(&answers, 201) >= 1);
+    assert_eq!(
+        count_status(&answers, 201) + shed.len(),
+        20,
+        "only 201 or 503"
+    );
+    // A shed registration left nothing behind: the name is still free.
+    let name = shed[0].body.clone();
+    let index = answers.iter().position(|r| r.body == name).unwrap();
+    let again = post_from(
+        &app,
+        "198.19.61.1",
+        "/v1/register",
+        &json!({ "username": format!("flood{index}"), "password": PASSWORD }),
+    );
+    assert_eq!(again.status, 201, "{}", again.body);
+}

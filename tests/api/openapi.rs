@@ -158,6 +158,7 @@ fn every_api_error() -> Vec<ApiError> {
         ApiError::UnsupportedMediaType,
         ApiError::Internal("x".into()),
         ApiError::Unavailable("x".into()),
+        ApiError::Overloaded { retry_after: 1 },
     ];
     for e in &all {
         match e {
@@ -181,7 +182,8 @@ fn every_api_error() -> Vec<ApiError> {
             | ApiError::PayloadTooLarge
             | ApiError::UnsupportedMediaType
             | ApiError::Internal(_)
-            | ApiError::Unavailable(_) => {}
+            | ApiError::Unavailable(_)
+            | ApiError::Overloaded { .. } => {}
         }
     }
     all

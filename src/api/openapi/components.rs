@@ -133,8 +133,11 @@ pub fn responses() -> Map<String, Value> {
         ("RateLimited", "Per-client-address rate limit (keyed on `CF-Connecting-IP`) exceeded. Wait `Retry-After` seconds.", vec![ApiError::RateLimited { retry_after: 60 }]),
         (
             "Unavailable",
-            "A binding the Worker needs is missing (a per-client rate limiter): it refuses rather than run without its limits. The detail is logged, never returned.",
-            vec![ApiError::Unavailable(String::new())],
+            "`service_unavailable`: a binding the Worker needs is missing (a per-client rate limiter): it refuses rather than run without its limits; the detail is logged, never returned. `overloaded`: too many password checks are waiting in this isolate (`ARGON2_QUEUE_MAX`); try again after `Retry-After` seconds.",
+            vec![
+                ApiError::Unavailable(String::new()),
+                ApiError::Overloaded { retry_after: 1 },
+            ],
         ),
         ("InternalError", "Unexpected server-side failure (configuration, storage). The detail is logged, never returned.", vec![ApiError::Internal(String::new())]),
         ("NotFound", "No route has this path (any method). Not listed per operation: it is what any path outside this document answers.", vec![ApiError::NotFound]),
@@ -184,6 +187,7 @@ pub fn every_error() -> Vec<ApiError> {
         ApiError::UnsupportedMediaType,
         ApiError::Internal(String::new()),
         ApiError::Unavailable(String::new()),
+        ApiError::Overloaded { retry_after: 1 },
     ];
     for e in &all {
         match e {
@@ -207,7 +211,8 @@ pub fn every_error() -> Vec<ApiError> {
             | ApiError::PayloadTooLarge
             | ApiError::UnsupportedMediaType
             | ApiError::Internal(_)
-            | ApiError::Unavailable(_) => {}
+            | ApiError::Unavailable(_)
+            | ApiError::Overloaded { .. } => {}
         }
     }
     all
@@ -232,7 +237,7 @@ pub fn error_schema() -> Value {
             "retry_after": {
                 "type": "integer",
                 "minimum": 1,
-                "description": "Only with 429 (`too_many_attempts`, `rate_limited`): seconds to wait, the same as the `Retry-After` header."
+                "description": "Only with 429 (`too_many_attempts`, `rate_limited`) and 503 `overloaded`: seconds to wait, the same as the `Retry-After` header."
             }
         }
     })
