@@ -394,11 +394,13 @@ fn two_confirmations_racing_for_one_enrolment_give_one_success() {
             .map(|r| (r.status, &r.body))
             .collect::<Vec<_>>()
     );
-    // A loser either saw TOTP already on (409) or, arriving after the winner dropped
-    // the pending secret, no enrolment at all (410); neither changed anything.
+    // A loser saw TOTP already on (409), or the pending secret already dropped (410),
+    // or, arriving after the winner ended the password-only sessions, its own
+    // session gone (401); none of them changed anything.
     for r in answers.iter().filter(|r| r.status != 200) {
         match r.status {
             409 => assert_error(r, 409, "already_enabled"),
+            401 => assert_error(r, 401, "invalid_token"),
             _ => assert_error(r, 410, "enrollment_expired"),
         }
     }
