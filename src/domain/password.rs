@@ -4,31 +4,19 @@
 //! composition rules (they push users towards predictable substitutions without
 //! adding real entropy).
 //!
-//! # Provenance of `common_passwords.txt`
-//!
-//! The blocklist is the union of two public password-frequency lists, taken from
-//! their registry packages:
-//!
-//! - `@zxcvbn-ts/language-common` 4.1.3 (npm, MIT), `src/passwords.json`: 49,233
-//!   passwords from the xato 10-million-password corpus, ordered by frequency. It is
-//!   a superset of the list in the `zxcvbn` 3.1.1 crate (crates.io, MIT).
-//! - Django 5.2.19 (PyPI, BSD-3-Clause), `django/contrib/auth/common-passwords.txt.gz`:
-//!   Royce Williams' 19,640 most common passwords.
-//!
-//! Filtering: entries with at least 12 characters (shorter ones already fail the
-//! length rule), lowercased, deduplicated and sorted bytewise. Eight Django entries
-//! that are only mojibake (runs of "пїѕ", a mis-decoded U+FFFD) were dropped, which
-//! leaves printable ASCII only. Result: 409 entries (308 from zxcvbn-ts, 182 from
-//! Django, overlapping). The list is embedded with `include_str!`, about 6 KB.
+//! The length rule is NIST SP 800-63B rev 4's: at least 15 characters for a password
+//! that is the account's only factor, at least 8 beside a second factor
+//! ([`PasswordUse`]). The blocklist (`super::blocklist`) holds 200,000 common and
+//! breached passwords, built outside the WASM.
 
 use std::fmt;
-use std::sync::OnceLock;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
+use crate::domain::blocklist::Blocklist;
 use crate::domain::random;
 
 /// A password that satisfies the policy (or, via [`Password::for_login`], one
@@ -36,25 +24,61 @@ use crate::domain::random;
 /// typed on different keyboards or input methods hashes identically.
 pub struct Password(SecretString);
 
+/// Where a new password will stand (NIST SP 800-63B rev 4 §3.1.1.2): alone, it must
+/// have at least 15 characters; beside a second factor, at least 8.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordUse {
+    Alone,
+    WithSecondFactor,
+}
+
+impl PasswordUse {
+    pub fn for_account(second_factor: bool) -> Self {
+        if second_factor {
+            Self::WithSecondFactor
+        } else {
+            Self::Alone
+        }
+    }
+
+    pub fn min_chars(self) -> usize {
+        match self {
+            Self::Alone => 15,
+            Self::WithSecondFactor => 8,
+        }
+    }
+}
+
 /// Why a new password was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PasswordRejection {
-    TooShort,
+    TooShort(PasswordUse),
     TooLong,
     Common,
     ContainsUsername,
+    /// Turning off the last second factor would leave a password shorter than the
+    /// rule for a password alone.
+    TooShortAlone,
 }
 
 impl PasswordRejection {
     /// A sentence suitable for the API's error message.
     pub fn message(&self) -> &'static str {
         match self {
-            PasswordRejection::TooShort => "password must be at least 12 characters",
+            PasswordRejection::TooShort(PasswordUse::Alone) => {
+                "password must be at least 15 characters"
+            }
+            PasswordRejection::TooShort(PasswordUse::WithSecondFactor) => {
+                "password must be at least 8 characters"
+            }
             PasswordRejection::TooLong => "password must be at most 128 characters",
             PasswordRejection::Common => {
                 "password is too common; choose one that is harder to guess"
             }
             PasswordRejection::ContainsUsername => "password must not contain the username",
+            PasswordRejection::TooShortAlone => {
+                "password must be at least 15 characters to be the only factor: change it before turning two-factor authentication off"
+            }
         }
     }
 }
@@ -71,12 +95,16 @@ const MAX_LOGIN_BYTES: usize = 1024;
 const MAX_NEW_RAW_BYTES: usize = 4096;
 
 impl Password {
-    pub const MIN_CHARS: usize = 12;
     pub const MAX_CHARS: usize = 128;
 
     /// Applies the policy for a password being set (registration, change).
     /// `username` is the canonical lowercase username.
-    pub fn new_for_user(raw: &str, username: &str) -> Result<Password, PasswordRejection> {
+    pub fn new_for_user(
+        raw: &str,
+        username: &str,
+        used: PasswordUse,
+        blocklist: &Blocklist,
+    ) -> Result<Password, PasswordRejection> {
         if raw.len() > MAX_NEW_RAW_BYTES {
             return Err(PasswordRejection::TooLong);
         }
@@ -85,14 +113,14 @@ impl Password {
         // trivially reachable with a few non-ASCII characters and the maximum
         // unfairly small for non-Latin scripts.
         let chars = normalised.chars().count();
-        if chars < Self::MIN_CHARS {
-            return Err(PasswordRejection::TooShort);
+        if chars < used.min_chars() {
+            return Err(PasswordRejection::TooShort(used));
         }
         if chars > Self::MAX_CHARS {
             return Err(PasswordRejection::TooLong);
         }
         let lower = Zeroizing::new(normalised.to_lowercase());
-        if is_common(&lower) {
+        if blocklist.contains(&lower) {
             return Err(PasswordRejection::Common);
         }
         // An empty username would match everything; usernames are never empty, but
@@ -115,6 +143,14 @@ impl Password {
         Some(Password(SecretString::from(normalised.as_str())))
     }
 
+    /// Whether this (login) password may become the account's only factor.
+    pub fn can_stand_alone(&self) -> Result<(), PasswordRejection> {
+        if self.expose().chars().count() < PasswordUse::Alone.min_chars() {
+            return Err(PasswordRejection::TooShortAlone);
+        }
+        Ok(())
+    }
+
     /// The normalised password, for hashing only.
     pub fn expose(&self) -> &str {
         self.0.expose_secret()
@@ -130,18 +166,6 @@ impl fmt::Debug for Password {
 /// NFKC-normalises into a fresh `String` (the caller wipes it).
 fn normalise(raw: &str) -> String {
     super::text::nfkc(raw)
-}
-
-const COMMON_PASSWORDS: &str = include_str!("common_passwords.txt");
-
-/// Parsed once per isolate; the file is sorted bytewise, which is `str`'s `Ord`.
-fn common_passwords() -> &'static [&'static str] {
-    static LIST: OnceLock<Vec<&'static str>> = OnceLock::new();
-    LIST.get_or_init(|| COMMON_PASSWORDS.lines().collect())
-}
-
-fn is_common(lowercase: &str) -> bool {
-    common_passwords().binary_search(&lowercase).is_ok()
 }
 
 // OWASP's first Argon2id recommendation; m is in KiB (19 MiB), which fits
@@ -243,56 +267,89 @@ mod tests {
         Password::for_login(raw).expect("valid login input")
     }
 
-    #[test]
-    fn common_list_is_sorted_unique_lowercase_and_long() {
-        let list = common_passwords();
-        assert!(list.len() > 300, "list unexpectedly small: {}", list.len());
-        for pair in list.windows(2) {
-            assert!(pair[0] < pair[1], "not sorted/unique at {:?}", pair);
-        }
-        for entry in list {
-            assert_eq!(*entry, entry.to_lowercase());
-            assert_eq!(*entry, entry.trim());
-            assert!(entry.chars().count() >= Password::MIN_CHARS, "{entry:?}");
-        }
+    fn blocklist() -> Blocklist {
+        Blocklist::decode(&crate::domain::blocklist::tests::encode(&[
+            "password1234",
+            "qwerty123456",
+            "1qaz2wsx3edc",
+            "iloveyou",
+            "password123456789",
+        ]))
+        .unwrap()
+    }
+
+    /// A new password standing alone (no second factor).
+    fn alone(raw: &str, username: &str) -> Result<Password, PasswordRejection> {
+        Password::new_for_user(raw, username, PasswordUse::Alone, &blocklist())
+    }
+
+    fn beside_a_factor(raw: &str) -> Result<Password, PasswordRejection> {
+        Password::new_for_user(raw, USER, PasswordUse::WithSecondFactor, &blocklist())
     }
 
     #[test]
     fn length_is_counted_in_chars_not_bytes() {
-        // "é" is 2 bytes and stays one char under NFKC; 11 of them is 22 bytes.
+        // "é" is 2 bytes and stays one char under NFKC; 14 of them is 28 bytes.
         assert_eq!(
-            Password::new_for_user(&"é".repeat(11), USER).unwrap_err(),
-            PasswordRejection::TooShort
+            alone(&"é".repeat(14), USER).unwrap_err(),
+            PasswordRejection::TooShort(PasswordUse::Alone)
         );
-        assert!(Password::new_for_user(&"é".repeat(12), USER).is_ok());
-        assert!(Password::new_for_user(&"日本".repeat(6), USER).is_ok());
+        assert!(alone(&"é".repeat(15), USER).is_ok());
+        assert!(alone(&"日本語".repeat(5), USER).is_ok());
         assert_eq!(
-            Password::new_for_user("abcdefghijk", USER).unwrap_err(),
-            PasswordRejection::TooShort
+            alone("abcdefghijklmn", USER).unwrap_err(),
+            PasswordRejection::TooShort(PasswordUse::Alone)
         );
-        assert!(Password::new_for_user(&"é".repeat(128), USER).is_ok());
+        assert!(alone(&"é".repeat(128), USER).is_ok());
         assert_eq!(
-            Password::new_for_user(&"é".repeat(129), USER).unwrap_err(),
+            alone(&"é".repeat(129), USER).unwrap_err(),
             PasswordRejection::TooLong
         );
         assert_eq!(
-            Password::new_for_user(&"x".repeat(100_000), USER).unwrap_err(),
+            alone(&"x".repeat(100_000), USER).unwrap_err(),
             PasswordRejection::TooLong
         );
+    }
+
+    #[test]
+    fn a_password_beside_a_second_factor_may_be_shorter() {
+        assert!(beside_a_factor("tr0ub4dr").is_ok());
+        assert_eq!(
+            beside_a_factor("tr0ub4d").unwrap_err(),
+            PasswordRejection::TooShort(PasswordUse::WithSecondFactor)
+        );
+        assert_eq!(
+            beside_a_factor("ILoveYou").unwrap_err(),
+            PasswordRejection::Common
+        );
+        assert_eq!(
+            PasswordUse::for_account(true),
+            PasswordUse::WithSecondFactor
+        );
+        assert_eq!(PasswordUse::for_account(false), PasswordUse::Alone);
+    }
+
+    #[test]
+    fn only_a_long_enough_password_may_stand_alone() {
+        assert_eq!(
+            login("tr0ub4dor&3hor").can_stand_alone().unwrap_err(),
+            PasswordRejection::TooShortAlone
+        );
+        assert!(login("tr0ub4dor&3hors").can_stand_alone().is_ok());
     }
 
     #[test]
     fn length_is_counted_after_normalisation() {
         // U+FB00 "ﬀ" is one char that NFKC expands to "ff".
-        let pw = Password::new_for_user(&"\u{FB00}".repeat(6), USER).unwrap();
-        assert_eq!(pw.expose(), "f".repeat(12));
+        let pw = alone(&"\u{FB00}".repeat(8), USER).unwrap();
+        assert_eq!(pw.expose(), "f".repeat(16));
     }
 
     #[test]
     fn nfkc_makes_fullwidth_equal_to_ascii() {
         let fullwidth = "ｃｏｒｒｅｃｔ－ｈｏｒｓｅ－ｂａｔｔｅｒｙ";
         let ascii = "correct-horse-battery";
-        let new = Password::new_for_user(fullwidth, USER).unwrap();
+        let new = alone(fullwidth, USER).unwrap();
         assert_eq!(new.expose(), ascii);
         let phc = hash_password(&new);
         assert!(verify_password(&login(ascii), &phc));
@@ -302,14 +359,14 @@ mod tests {
     fn common_password_rejected_case_insensitively() {
         for raw in ["PassWord1234", "QWERTY123456", "1QAZ2WSX3EDC"] {
             assert_eq!(
-                Password::new_for_user(raw, USER).unwrap_err(),
+                beside_a_factor(raw).unwrap_err(),
                 PasswordRejection::Common,
                 "{raw}"
             );
         }
         // Fullwidth spelling normalises onto a listed entry too.
         assert_eq!(
-            Password::new_for_user("ｐａｓｓｗｏｒｄ１２３４", USER).unwrap_err(),
+            beside_a_factor("ｐａｓｓｗｏｒｄ１２３４").unwrap_err(),
             PasswordRejection::Common
         );
     }
@@ -317,23 +374,25 @@ mod tests {
     #[test]
     fn password_containing_username_rejected() {
         assert_eq!(
-            Password::new_for_user("my-ALICE-is-great", USER).unwrap_err(),
+            alone("my-ALICE-is-great", USER).unwrap_err(),
             PasswordRejection::ContainsUsername
         );
         assert_eq!(
-            Password::new_for_user("xx.j_doe.2024xx", "j_doe.").unwrap_err(),
+            alone("xx.j_doe.2024xxyz", "j_doe.").unwrap_err(),
             PasswordRejection::ContainsUsername
         );
-        assert!(Password::new_for_user("my-ALICE-is-great", "bob").is_ok());
+        assert!(alone("my-ALICE-is-great", "bob").is_ok());
     }
 
     #[test]
     fn rejection_messages_are_distinct_sentences() {
         let all = [
-            PasswordRejection::TooShort,
+            PasswordRejection::TooShort(PasswordUse::Alone),
+            PasswordRejection::TooShort(PasswordUse::WithSecondFactor),
             PasswordRejection::TooLong,
             PasswordRejection::Common,
             PasswordRejection::ContainsUsername,
+            PasswordRejection::TooShortAlone,
         ];
         for (i, a) in all.iter().enumerate() {
             assert!(a.message().starts_with("password "));
@@ -341,13 +400,18 @@ mod tests {
                 assert_ne!(a.message(), b.message());
             }
         }
-        assert!(PasswordRejection::TooShort.message().contains("12"));
+        assert!(PasswordRejection::TooShort(PasswordUse::Alone)
+            .message()
+            .contains("15"));
+        assert!(PasswordRejection::TooShort(PasswordUse::WithSecondFactor)
+            .message()
+            .contains(" 8 "));
         assert!(PasswordRejection::TooLong.message().contains("128"));
     }
 
     #[test]
     fn hash_is_salted_phc_with_expected_params_and_roundtrips() {
-        let pw = Password::new_for_user("tr0ub4dor&3-horse", USER).unwrap();
+        let pw = alone("tr0ub4dor&3-horse", USER).unwrap();
         let a = hash_password(&pw);
         let b = hash_password(&pw);
         assert!(a.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{a}");
@@ -405,7 +469,7 @@ mod tests {
 
     #[test]
     fn debug_does_not_leak() {
-        let pw = Password::new_for_user("very-secret-horse", USER).unwrap();
+        let pw = alone("very-secret-horse", USER).unwrap();
         let shown = format!("{pw:?}");
         assert_eq!(shown, "Password(REDACTED)");
         assert!(!shown.contains("secret-horse"));

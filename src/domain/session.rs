@@ -62,6 +62,57 @@ impl Authentication {
     }
 }
 
+/// How long a session's second factor keeps counting (NIST SP 800-63B rev 4, AAL2
+/// reauthentication): at most `max_age` seconds after `auth_time`, and no more than
+/// `idle` seconds between two uses of the session. After that the session goes on at
+/// aal1 until the user logs in again with a second factor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Aal2Lifetime {
+    pub max_age: i64,
+    pub idle: i64,
+}
+
+impl Aal2Lifetime {
+    /// The oldest `auth_time` and the oldest last use that still count at `now`. The
+    /// refresh batch compares the session row with these (`store::sessions::rotate`).
+    pub fn floors(&self, now: i64) -> Aal2Floors {
+        Aal2Floors {
+            auth_time: now - self.max_age,
+            last_used_at: now - self.idle,
+        }
+    }
+
+    /// An access token proves its aal2 only while its `auth_time` is young enough; its
+    /// own lifetime (minutes) is far under the idle limit.
+    pub fn token_holds(&self, aal: &str, auth_time: i64, now: i64) -> Aal2Check {
+        if aal != "aal2" {
+            Aal2Check::NotAal2
+        } else if auth_time < self.floors(now).auth_time {
+            Aal2Check::TooOld {
+                max_age: self.max_age,
+            }
+        } else {
+            Aal2Check::Holds
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Aal2Floors {
+    pub auth_time: i64,
+    pub last_used_at: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Aal2Check {
+    Holds,
+    NotAal2,
+    /// It was aal2, but longer ago than `max_age` seconds (RFC 9470 `max_age`).
+    TooOld {
+        max_age: i64,
+    },
+}
+
 /// The decision after a correct password.
 #[derive(Debug, PartialEq, Eq)]
 pub enum PasswordOutcome {
@@ -110,6 +161,24 @@ mod tests {
         assert_eq!(rc.amr(), vec!["pwd", "recovery", "mfa"]);
         assert_eq!(totp.aal(), "aal2");
         assert_eq!(rc.aal(), "aal2");
+    }
+
+    #[test]
+    fn aal2_ends_after_its_maximum_age_or_when_idle() {
+        let life = Aal2Lifetime {
+            max_age: 86_400,
+            idle: 3_600,
+        };
+        // Exactly 24 h after auth_time and exactly 1 h idle still count; a second more not.
+        let floors = life.floors(90_000);
+        assert_eq!(floors.auth_time, 3_600);
+        assert_eq!(floors.last_used_at, 86_400);
+        assert_eq!(life.token_holds("aal2", 0, 86_400), Aal2Check::Holds);
+        assert_eq!(
+            life.token_holds("aal2", 0, 86_401),
+            Aal2Check::TooOld { max_age: 86_400 }
+        );
+        assert_eq!(life.token_holds("aal1", 0, 1), Aal2Check::NotAal2);
     }
 
     #[test]

@@ -14,6 +14,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::InvalidMfaToken => ApiError::InvalidMfaToken,
             ServiceError::InvalidGrant => ApiError::InvalidGrant,
             ServiceError::InvalidToken => ApiError::InvalidToken,
+            ServiceError::InsufficientAuthentication { max_age } => {
+                ApiError::InsufficientAuthentication { max_age }
+            }
             ServiceError::AlreadyEnabled => ApiError::AlreadyEnabled,
             ServiceError::NotEnabled => ApiError::NotEnabled,
             ServiceError::EnrollmentExpired => ApiError::EnrollmentExpired,

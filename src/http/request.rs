@@ -115,9 +115,7 @@ pub fn bearer(req: &Request, ctx: &Ctx) -> Result<AccessClaims, ApiError> {
 /// Factor changes need proof of a second factor in this session (RFC 9470 step-up).
 pub fn require_aal2(req: &Request, ctx: &Ctx) -> Result<AccessClaims, ApiError> {
     let claims = bearer(req, ctx)?;
-    if claims.aal != "aal2" {
-        return Err(ApiError::InsufficientAuthentication);
-    }
+    access::require_aal2(ctx, &claims)?;
     Ok(claims)
 }
 

@@ -8,6 +8,7 @@ use std::rc::Rc;
 use worker::{Context, Date, Delay, Env};
 
 use super::ServiceError;
+use crate::domain::blocklist::Blocklist;
 use crate::domain::client_address;
 use crate::domain::config::Config;
 use crate::domain::events::{EventKind, SecurityEvent};
@@ -19,6 +20,8 @@ thread_local! {
     // Parsed once per isolate: key derivation and AES key schedules are not free, and
     // `/v1/me` should cost nothing but a signature check.
     static CONFIG: OnceCell<Rc<Config>> = const { OnceCell::new() };
+    // Read from the static assets on the first new password of this isolate.
+    static BLOCKLIST: OnceCell<Rc<Blocklist>> = const { OnceCell::new() };
     // The line for Argon2id across this isolate's requests (domain::turns).
     static TURNS: RefCell<Turns> = RefCell::new(Turns::default());
 }
@@ -95,6 +98,25 @@ impl Ctx {
             let _ = c.set(loaded.clone());
         });
         Ok(loaded)
+    }
+
+    /// The common-password blocklist, fetched and decoded once per isolate. Without it
+    /// no new password is accepted (503): failing open would let common ones in.
+    pub async fn blocklist(&self) -> Result<Rc<Blocklist>, ServiceError> {
+        if let Some(b) = BLOCKLIST.with(|b| b.get().cloned()) {
+            return Ok(b);
+        }
+        let bytes = store::assets::password_blocklist(&self.env)
+            .await
+            .map_err(|e| ServiceError::Unavailable(e.to_string()))?;
+        let list = Rc::new(
+            Blocklist::decode(&bytes)
+                .map_err(|e| ServiceError::Unavailable(format!("password blocklist: {e}")))?,
+        );
+        BLOCKLIST.with(|b| {
+            let _ = b.set(list.clone());
+        });
+        Ok(list)
     }
 
     pub fn db(&self) -> Result<Db, StoreError> {

@@ -32,6 +32,11 @@ pub enum ServiceError {
     InvalidMfaToken,
     InvalidGrant,
     InvalidToken,
+    /// The token is valid but too weak for the action (RFC 9470 step-up); `max_age`
+    /// when it was strong enough once but that is too long ago.
+    InsufficientAuthentication {
+        max_age: Option<i64>,
+    },
     AlreadyEnabled,
     NotEnabled,
     EnrollmentExpired,

@@ -13,7 +13,14 @@ use crate::store::sessions;
 pub async fn refresh(ctx: &Ctx, old: &RefreshToken) -> Result<Issued, ServiceError> {
     let config = ctx.config()?;
     let new = RefreshToken::generate();
-    let rotation = sessions::rotate(&ctx.db()?, &old.hash(), &new.hash(), ctx.now).await?;
+    let rotation = sessions::rotate(
+        &ctx.db()?,
+        &old.hash(),
+        &new.hash(),
+        ctx.now,
+        config.aal2.floors(ctx.now),
+    )
+    .await?;
     if let Some(owner) = &rotation.reuse_by {
         ctx.event(EventKind::RefreshReuseDetected, owner);
     }

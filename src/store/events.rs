@@ -28,18 +28,28 @@ pub async fn record(db: &Db, events: &[SecurityEvent]) -> Result<(), StoreError>
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct StoredEvent {
+    pub id: i64,
     pub kind: String,
     pub at: i64,
     pub ip: Option<String>,
     pub detail: Option<String>,
 }
 
-pub const LIST_LIMIT: i64 = 50;
-
-pub async fn recent(db: &Db, user_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
+/// Up to `limit + 1` of the user's events older than `before` (row id), newest first:
+/// the extra one tells the caller whether there is a next page.
+pub async fn page(
+    db: &Db,
+    user_id: &str,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<StoredEvent>, StoreError> {
+    let older = match before {
+        Some(id) => sql![" AND id < "(id)],
+        None => Sql::default(),
+    };
     let query = sql![
-        "SELECT kind, at, ip, detail FROM security_events WHERE user_id = " (user_id)
-        " ORDER BY id DESC LIMIT " (LIST_LIMIT)
+        "SELECT id, kind, at, ip, detail FROM security_events WHERE user_id = " (user_id)
+        [older] " ORDER BY id DESC LIMIT " (limit + 1)
     ];
-    db.all("events.recent", &query).await
+    db.all("events.page", &query).await
 }

@@ -4,6 +4,7 @@ use serde::Deserialize;
 
 use super::sql::{sql, Sql};
 use super::{changes, rows, Db, StoreError};
+use crate::domain::session::Aal2Floors;
 
 pub struct NewSession<'a> {
     pub id: &'a str,
@@ -20,10 +21,10 @@ pub struct NewSession<'a> {
 pub fn insert_statement<'a>(s: &NewSession<'a>, guard: Option<Sql<'a>>) -> Sql<'a> {
     let values = sql![
         (s.id) ", " (s.user_id) ", " (s.refresh_hash) ", " (s.authentication) ", "
-        (s.now) ", " (s.expires_at)
+        (s.now) ", " (s.expires_at) ", " (s.now)
     ];
     let insert = sql![
-        "INSERT INTO sessions (id, user_id, refresh_hash, authentication, created_at, expires_at) "
+        "INSERT INTO sessions (id, user_id, refresh_hash, authentication, created_at, expires_at, last_used_at) "
     ];
     match guard {
         None => sql![[insert] "VALUES (" [values] ")"],
@@ -57,15 +58,27 @@ pub struct Rotation {
 /// Rotates a refresh token in one batch (one transaction):
 /// 1. if the presented token was already rotated away, revoke its whole session
 ///    (a replayed token means a copy exists somewhere it should not);
-/// 2. retire the presented token and install the new one, if the session is live;
-/// 3. read back the session under the new token.
+/// 2. if the session's second factor no longer counts (older than the aal2 floors:
+///    `domain::session::Aal2Lifetime`), drop it from the session for good, so the
+///    session goes on at aal1;
+/// 3. retire the presented token and install the new one, if the session is live, and
+///    record the use;
+/// 4. read back the session under the new token.
 pub async fn rotate(
     db: &Db,
     old_hash: &str,
     new_hash: &str,
     now: i64,
+    aal2: Aal2Floors,
 ) -> Result<Rotation, StoreError> {
     let batch = [
+        sql![
+            "UPDATE sessions SET authentication = json_set(authentication, '$.second_factor', json('null')) "
+            "WHERE refresh_hash = " (old_hash) " AND revoked_at IS NULL AND expires_at > " (now)
+            " AND json_extract(authentication, '$.second_factor') IS NOT NULL"
+            " AND (json_extract(authentication, '$.auth_time') < " (aal2.auth_time)
+            " OR COALESCE(last_used_at, rotated_at, created_at) < " (aal2.last_used_at) ")"
+        ],
         sql![
             "UPDATE sessions SET revoked_at = " (now) " WHERE revoked_at IS NULL AND id = "
             "(SELECT session_id FROM retired_refresh_tokens WHERE hash = " (old_hash) ")"
@@ -81,7 +94,7 @@ pub async fn rotate(
         ],
         sql![
             "UPDATE sessions SET refresh_hash = " (new_hash) ", rotated_at = " (now)
-            " WHERE refresh_hash = " (old_hash) " AND revoked_at IS NULL AND expires_at > " (now)
+            ", last_used_at = " (now) " WHERE refresh_hash = " (old_hash) " AND revoked_at IS NULL AND expires_at > " (now)
         ],
         sql![
             "SELECT s.id, s.user_id, s.authentication, u.username, u.email, u.totp_enabled_at "
@@ -94,8 +107,8 @@ pub async fn rotate(
     struct Owner {
         user_id: String,
     }
-    let reuse_by = if changes(&results[0]) > 0 {
-        rows::<Owner>(&results[1], "reuse owner")?
+    let reuse_by = if changes(&results[1]) > 0 {
+        rows::<Owner>(&results[2], "reuse owner")?
             .into_iter()
             .next()
             .map(|o| o.user_id)
@@ -103,7 +116,7 @@ pub async fn rotate(
         None
     };
     Ok(Rotation {
-        session: rows::<RefreshedSession>(&results[4], "rotated session")?
+        session: rows::<RefreshedSession>(&results[5], "rotated session")?
             .into_iter()
             .next(),
         reuse_by,

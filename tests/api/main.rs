@@ -5,11 +5,13 @@
 mod common;
 mod support;
 
+mod aal2_lifetime;
 mod attacks;
 mod bad_input;
 mod ecosystem;
 mod logging;
 mod openapi;
+mod password_rules;
 mod refresh_and_logout;
 mod register_and_login;
 mod rotation;

@@ -242,6 +242,60 @@ fn the_security_log_tells_the_user_what_happened_without_secrets() {
         .all(|e| e["kind"] == "login_succeeded"));
 }
 
+#[test]
+fn the_security_log_comes_a_page_at_a_time() {
+    let app = spawn_app();
+    register(&app, "hanne");
+    for _ in 0..4 {
+        assert_error(
+            &login(&app, "hanne", "wrong password!!"),
+            401,
+            "invalid_credentials",
+        );
+    }
+    let tokens = Tokens::from(&login(&app, "hanne", PASSWORD));
+    let get = |query: &str| app.get_with_token(&format!("/v1/events{query}"), &tokens.access);
+
+    // Events are written after the response: wait for all five.
+    let mut all = Vec::new();
+    for _ in 0..50 {
+        let whole = get("?limit=100").json();
+        all = whole["events"].as_array().unwrap().clone();
+        if all.len() == 5 {
+            assert!(whole["next_cursor"].is_null(), "{whole}");
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(all.len(), 5, "{all:?}");
+
+    // Pages of two, following next_cursor, give the same events in the same order.
+    let mut paged = Vec::new();
+    let mut query = "?limit=2".to_owned();
+    for page in 0.. {
+        let body = get(&query).json();
+        let events = body["events"].as_array().unwrap();
+        assert!(events.len() <= 2, "{body}");
+        paged.extend(events.iter().cloned());
+        match body["next_cursor"].as_str() {
+            Some(cursor) => query = format!("?limit=2&before={cursor}"),
+            None => break,
+        }
+        assert!(page < 5, "the cursor never ran out");
+    }
+    assert_eq!(paged, all);
+
+    for bad in [
+        "?limit=0",
+        "?limit=101",
+        "?limit=many",
+        "?before=12",
+        "?before=e",
+    ] {
+        assert_error(&get(bad), 400, "invalid_request");
+    }
+}
+
 fn logout(app: &TestApp, access: &str) {
     let r = app.post_json_with_token("/v1/logout", &json!({}), access);
     assert_eq!(r.status, 204, "logout: {}", r.body);

@@ -118,7 +118,11 @@ pub fn now() -> i64 {
 
 /// Logs in a TOTP user: returns the mfa_token.
 pub fn start_mfa_login(app: &TestApp, username: &str) -> String {
-    let response = login(app, username, PASSWORD);
+    start_mfa_login_with(app, username, PASSWORD)
+}
+
+pub fn start_mfa_login_with(app: &TestApp, username: &str, password: &str) -> String {
+    let response = login(app, username, password);
     assert_eq!(response.status, 200, "{}", response.body);
     let body = response.json();
     assert_eq!(body["status"], "mfa_required", "{body}");

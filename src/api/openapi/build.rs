@@ -89,6 +89,24 @@ impl Op<'_> {
         self
     }
 
+    /// An optional query parameter.
+    pub fn query(mut self, name: &str, schema: Value, description: &str) -> Self {
+        if self.value.get("parameters").is_none() {
+            self.value["parameters"] = json!([]);
+        }
+        self.value["parameters"]
+            .as_array_mut()
+            .expect("parameters is an array")
+            .push(json!({
+                "name": name,
+                "in": "query",
+                "required": false,
+                "description": description,
+                "schema": schema,
+            }));
+        self
+    }
+
     pub fn bearer(mut self) -> Self {
         self.value["security"] = json!([{ "bearerAuth": [] }]);
         self

@@ -41,7 +41,7 @@ pub fn headers() -> Value {
             }
         },
         "WWWAuthenticate": {
-            "description": "The Bearer challenge (RFC 6750, RFC 9470): `Bearer error=\"invalid_token\"`, or `Bearer error=\"insufficient_user_authentication\", acr_values=\"aal2\"` when the route needs a session that used a second factor.",
+            "description": "The Bearer challenge (RFC 6750, RFC 9470): `Bearer error=\"invalid_token\"`, or `Bearer error=\"insufficient_user_authentication\", acr_values=\"aal2\"` when the route needs a session that used a second factor (with `, max_age=\"86400\"` when it did, but too long ago).",
             "required": true,
             "schema": {
                 "type": "string",
@@ -166,7 +166,7 @@ pub fn every_error() -> Vec<ApiError> {
     let all = vec![
         ApiError::InvalidRequest("request body is not valid JSON".into()),
         ApiError::InvalidUsername("username must be at least 3 characters"),
-        ApiError::WeakPassword("password must be at least 12 characters"),
+        ApiError::WeakPassword("password must be at least 15 characters"),
         ApiError::UsernameTaken,
         ApiError::InvalidCredentials,
         ApiError::InvalidCode {
@@ -175,7 +175,9 @@ pub fn every_error() -> Vec<ApiError> {
         ApiError::InvalidMfaToken,
         ApiError::InvalidGrant,
         ApiError::InvalidToken,
-        ApiError::InsufficientAuthentication,
+        ApiError::InsufficientAuthentication {
+            max_age: Some(86_400),
+        },
         ApiError::AlreadyEnabled,
         ApiError::NotEnabled,
         ApiError::EnrollmentExpired,
@@ -200,7 +202,7 @@ pub fn every_error() -> Vec<ApiError> {
             | ApiError::InvalidMfaToken
             | ApiError::InvalidGrant
             | ApiError::InvalidToken
-            | ApiError::InsufficientAuthentication
+            | ApiError::InsufficientAuthentication { .. }
             | ApiError::AlreadyEnabled
             | ApiError::NotEnabled
             | ApiError::EnrollmentExpired
@@ -233,6 +235,11 @@ pub fn error_schema() -> Value {
                 "type": "integer",
                 "minimum": 0,
                 "description": "Only with `invalid_code` from `POST /v1/login/mfa` and `POST /v1/2fa/totp/confirm`: wrong codes this mfa_token (or enrolment) still accepts."
+            },
+            "max_age": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "Only with `insufficient_user_authentication` when the session did use a second factor, but longer ago than the aal2 lifetime allows (`AAL2_MAX_AGE`): log in again with a second factor. The same as the `max_age` of the `WWW-Authenticate` challenge (RFC 9470)."
             },
             "retry_after": {
                 "type": "integer",

@@ -82,7 +82,7 @@ pub fn describe(doc: &mut Doc) {
         .body::<RegisterRequest>(&[("minimal", json!({"username": "alice", "password": "correct horse battery staple"})), ("with_email", json!({"username": "Bob.Smith", "password": "tr0ub4dor and 3 more words", "email": "bob@example.com"}))])
         .replies(201, "Registered. Log in with `POST /v1/login`.", &Registered { user_id: USER_ID.into(), username: "alice".into() })
         .link("LogIn", "login", json!({ "username": "$response.body#/username", "password": "$request.body#/password" }), "Log in to the new account.")
-        .bad_body("Or: `invalid_username`, `weak_password`, or an invalid email (`invalid_request`).", &[ApiError::InvalidRequest("request body is not valid JSON".into()), ApiError::InvalidUsername("username must be at least 3 characters"), ApiError::WeakPassword("password must be at least 12 characters")])
+        .bad_body("Or: `invalid_username`, `weak_password`, or an invalid email (`invalid_request`).", &[ApiError::InvalidRequest("request body is not valid JSON".into()), ApiError::InvalidUsername("username must be at least 3 characters"), ApiError::WeakPassword("password must be at least 15 characters")])
         .fails(409, "The (canonical) username is taken.", &[ApiError::UsernameTaken])
         .shared(413, "PayloadTooLarge")
         .shared(429, "RateLimited")
@@ -160,7 +160,7 @@ pub fn describe(doc: &mut Doc) {
         .body::<ChangePasswordRequest>(&[("without_2fa", json!({"current_password": "correct horse battery staple", "new_password": "a brand new passphrase"})), ("with_2fa", json!({"current_password": "correct horse battery staple", "new_password": "a brand new passphrase", "code": "123456"}))])
         .replies(200, "Changed; every other session is over.", &authenticated())
         .link(REFRESH.0, REFRESH.1, refresh_link(), REFRESH.2)
-        .bad_body("Or `weak_password`, both `code` and `recovery_code`, a malformed one, or none while two-factor authentication is on (`invalid_request`).", &[ApiError::InvalidRequest("request body is not valid JSON".into()), ApiError::WeakPassword("password must be at least 12 characters")])
+        .bad_body("Or `weak_password`, both `code` and `recovery_code`, a malformed one, or none while two-factor authentication is on (`invalid_request`).", &[ApiError::InvalidRequest("request body is not valid JSON".into()), ApiError::WeakPassword("password must be at least 15 characters")])
         .fails(401, "`invalid_token`: no valid access token. `invalid_credentials`: wrong current password. `invalid_code`: wrong second factor.", &[ApiError::InvalidToken, ApiError::InvalidCredentials, ApiError::InvalidCode { attempts_remaining: None }])
         .shared(413, "PayloadTooLarge")
         .fails(429, "`too_many_attempts`: too many wrong passwords or codes for this account. `rate_limited`: too many requests from this client address.", &[ApiError::RateLimited { retry_after: 60 }, ApiError::TooManyAttempts { retry_after: 57 }])
@@ -173,10 +173,13 @@ pub fn describe(doc: &mut Doc) {
         "account",
         "Recent security events",
     )
+    .describe("The caller's security log, newest first, a page at a time: follow `next_cursor` (as `before`) until it is `null`.")
     .bearer()
+    .query("limit", json!({ "type": "integer", "minimum": 1, "maximum": 100, "default": 50 }), "Events per page.")
+    .query("before", json!({ "type": "string", "pattern": "^e[0-9]{1,18}$" }), "The `next_cursor` of the previous page: only older events.")
     .replies(
         200,
-        "Newest first, at most 50.",
+        "Newest first, at most `limit`.",
         &Events {
             events: vec![
                 Event {
@@ -192,8 +195,10 @@ pub fn describe(doc: &mut Doc) {
                     detail: Some("password".into()),
                 },
             ],
+            next_cursor: Some("e1207".into()),
         },
     )
+    .fails(400, "`invalid_request`: `limit` is not 1 to 100, or `before` is not a cursor this API gave out.", &[ApiError::InvalidRequest("limit must be a whole number from 1 to 100".into())])
     .shared(401, "InvalidToken")
     .shared(500, "InternalError")
     .add();
@@ -249,8 +254,8 @@ pub fn describe(doc: &mut Doc) {
         .bearer()
         .body::<DisableTotpRequest>(&[("with_code", json!({"password": "correct horse battery staple", "code": "123456"})), ("with_recovery_code", json!({"password": "correct horse battery staple", "recovery_code": "7k2m-x9qd-4hv1-c8np"}))])
         .empty(204, "Off; every session is over.")
-        .bad_body("Or not exactly one well-formed `code` or `recovery_code`.", &[ApiError::InvalidRequest("request body is not valid JSON".into())])
-        .fails(401, "`invalid_token`: no valid access token. `insufficient_user_authentication`: the session did not use a second factor (log in with one). `invalid_credentials`: wrong password. `invalid_code`: wrong or already used second factor.", &[ApiError::InvalidToken, ApiError::InsufficientAuthentication, ApiError::InvalidCredentials, ApiError::InvalidCode { attempts_remaining: None }])
+        .bad_body("Or not exactly one well-formed `code` or `recovery_code`, or `weak_password`: the password is shorter than the 15 characters a password needs when it is the only factor (change it first).", &[ApiError::InvalidRequest("request body is not valid JSON".into()), ApiError::WeakPassword("password must be at least 15 characters to be the only factor: change it before turning two-factor authentication off")])
+        .fails(401, "`invalid_token`: no valid access token. `insufficient_user_authentication`: the session did not use a second factor, or used it longer ago than the aal2 lifetime (`max_age` then says how recent it must be): log in with one. `invalid_credentials`: wrong password. `invalid_code`: wrong or already used second factor.", &[ApiError::InvalidToken, ApiError::InsufficientAuthentication { max_age: None }, ApiError::InvalidCredentials, ApiError::InvalidCode { attempts_remaining: None }])
         .fails(409, "Two-factor authentication is not on.", &[ApiError::NotEnabled])
         .shared(413, "PayloadTooLarge")
         .fails(429, "`too_many_attempts`: too many wrong passwords or codes for this account. `rate_limited`: too many requests from this client address.", &[ApiError::RateLimited { retry_after: 60 }, ApiError::TooManyAttempts { retry_after: 57 }])
@@ -263,7 +268,7 @@ pub fn describe(doc: &mut Doc) {
         .body::<RegenerateRecoveryCodesRequest>(&[("with_code", json!({"code": "123456"})), ("with_recovery_code", json!({"recovery_code": "7k2m-x9qd-4hv1-c8np"}))])
         .replies(200, "The new codes; the old ones no longer work.", &RecoveryCodesIssued { recovery_codes: recovery_codes() })
         .bad_body("Or not exactly one well-formed `code` or `recovery_code`.", &[ApiError::InvalidRequest("request body is not valid JSON".into())])
-        .fails(401, "`invalid_token`: no valid access token. `insufficient_user_authentication`: the session did not use a second factor. `invalid_code`: wrong or already used second factor.", &[ApiError::InvalidToken, ApiError::InsufficientAuthentication, ApiError::InvalidCode { attempts_remaining: None }])
+        .fails(401, "`invalid_token`: no valid access token. `insufficient_user_authentication`: the session did not use a second factor, or used it longer ago than the aal2 lifetime (`max_age`). `invalid_code`: wrong or already used second factor.", &[ApiError::InvalidToken, ApiError::InsufficientAuthentication { max_age: None }, ApiError::InvalidCode { attempts_remaining: None }])
         .fails(409, "Two-factor authentication is not on.", &[ApiError::NotEnabled])
         .shared(413, "PayloadTooLarge")
         .fails(429, "`too_many_attempts`: too many wrong codes for this account. `rate_limited`: too many requests from this client address.", &[ApiError::RateLimited { retry_after: 60 }, ApiError::TooManyAttempts { retry_after: 57 }])

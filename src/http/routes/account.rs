@@ -1,11 +1,13 @@
-//! POST /v1/password and GET /v1/events.
+//! POST /v1/password and GET /v1/events (paginated).
 
 use worker::Request;
 
 use super::Handled;
 use crate::api::requests::ChangePasswordRequest;
 use crate::api::responses::{Event, Events};
-use crate::domain::password::Password;
+use crate::domain::events::EventPage;
+use crate::domain::password::{Password, PasswordUse};
+use crate::domain::text::url_query_pairs;
 use crate::error::ApiError;
 use crate::http::{render, request, Reply};
 use crate::services::{events, password_change, Ctx, Limit};
@@ -15,8 +17,15 @@ pub async fn change_password(mut req: Request, ctx: &Ctx) -> Result<Handled, Api
     ctx.rate_limit(Limit::Sensitive).await?;
     let claims = request::bearer(&req, ctx)?;
     let input: ChangePasswordRequest = request::json(&mut req).await?;
-    let new_password = Password::new_for_user(&input.new_password, &claims.preferred_username)
-        .map_err(|r| ApiError::WeakPassword(r.message()))?;
+    // The claim is the session's view of the account, and a session that predates a
+    // change of 2FA has ended (the change below would be refused as `invalid_token`).
+    let new_password = Password::new_for_user(
+        &input.new_password,
+        &claims.preferred_username,
+        PasswordUse::for_account(claims.mfa_enabled),
+        &*ctx.blocklist().await?,
+    )
+    .map_err(|r| ApiError::WeakPassword(r.message()))?;
     let current =
         Password::for_login(&input.current_password).ok_or(ApiError::InvalidCredentials)?;
     let submitted = match (input.code.as_deref(), input.recovery_code.as_deref()) {
@@ -34,9 +43,13 @@ pub async fn change_password(mut req: Request, ctx: &Ctx) -> Result<Handled, Api
 
 pub async fn events(req: &Request, ctx: &Ctx) -> Result<Handled, ApiError> {
     let claims = request::bearer(req, ctx)?;
-    let events = events::recent(ctx, &claims).await?;
+    let url = req.inner().url();
+    let wanted =
+        EventPage::parse(url_query_pairs(&url)).map_err(|m| ApiError::InvalidRequest(m.into()))?;
+    let page = events::page(ctx, &claims, wanted).await?;
     let body = Events {
-        events: events
+        events: page
+            .events
             .into_iter()
             .map(|e| Event {
                 kind: e.kind,
@@ -45,6 +58,7 @@ pub async fn events(req: &Request, ctx: &Ctx) -> Result<Handled, ApiError> {
                 detail: e.detail,
             })
             .collect(),
+        next_cursor: page.next_cursor,
     };
     Ok((Reply::ok(&body), Some(claims.sub)))
 }

@@ -6,7 +6,7 @@ use super::Handled;
 use crate::api::requests::RegisterRequest;
 use crate::api::responses::Registered;
 use crate::domain::email::Email;
-use crate::domain::password::Password;
+use crate::domain::password::{Password, PasswordUse};
 use crate::domain::username::Username;
 use crate::error::ApiError;
 use crate::http::{request, Reply};
@@ -17,8 +17,13 @@ pub async fn register(mut req: Request, ctx: &Ctx) -> Result<Handled, ApiError> 
     let input: RegisterRequest = request::json(&mut req).await?;
     let username =
         Username::parse(&input.username).map_err(|e| ApiError::InvalidUsername(e.message()))?;
-    let password = Password::new_for_user(&input.password, username.as_str())
-        .map_err(|r| ApiError::WeakPassword(r.message()))?;
+    let password = Password::new_for_user(
+        &input.password,
+        username.as_str(),
+        PasswordUse::Alone,
+        &*ctx.blocklist().await?,
+    )
+    .map_err(|r| ApiError::WeakPassword(r.message()))?;
     let email = match input.email.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(raw) => Some(Email::parse(raw).map_err(|m| ApiError::InvalidRequest(m.to_owned()))?),
