@@ -227,7 +227,8 @@ api-fuzz: tools build dev-vars api-fuzz-tools
 # that `wrangler deploy` runs) under `wrangler dev` on 127.0.0.1 and writes
 # bench-results/REPORT.md + latency.png, copied to docs/PERFORMANCE.md + docs/latency.png
 # (scripts/bench.sh lists what each step measures). About 10 minutes on 2 cores. Knobs:
-# make bench BENCH_VUS=64 BENCH_DURATION=40 BENCH_USERS=60 BENCH_FAST_SAMPLES=400.
+# make bench BENCH_VUS=64 BENCH_DURATION=40 BENCH_USERS=60 BENCH_FAST_SAMPLES=400
+# (and BENCH_CPU_* for the CPU-per-process step, see scripts/bench-cpu.sh).
 # `make bench-profiles` compares opt-levels and wasm-opt settings (about 15 minutes).
 BENCH_VUS ?= 64
 BENCH_DURATION ?= 40
@@ -236,11 +237,16 @@ BENCH_FAST_SAMPLES ?= 400
 BENCH_ENV = WASM_OPT_BIN="$(WASM_OPT_BIN)" WASM_BINDGEN_BIN="$(WASM_BINDGEN_BIN)" \
   ESBUILD_BIN="$(ESBUILD_BIN)" WORKER_BUILD="$(WORKER_BUILD)" CARGO="$(CARGO)"
 
-.PHONY: bench bench-profiles
+.PHONY: bench bench-cpu bench-profiles
 
 bench: tools build dev-vars
 	$(NO_MAKE_ENV) $(BENCH_ENV) BENCH_VUS=$(BENCH_VUS) BENCH_DURATION=$(BENCH_DURATION) \
 	  BENCH_USERS=$(BENCH_USERS) BENCH_FAST_SAMPLES=$(BENCH_FAST_SAMPLES) scripts/bench.sh
+
+# Only the CPU-per-process step (scripts/bench-cpu.sh): edge-login beside the JavaScript
+# baseline of benches/js-baseline/, about 3 minutes; writes bench-results/cpu.json.
+bench-cpu: tools build dev-vars
+	$(NO_MAKE_ENV) $(BENCH_ENV) scripts/bench-cpu.sh bench-results/cpu.json
 
 bench-profiles: tools
 	$(NO_MAKE_ENV) $(BENCH_ENV) scripts/bench-profiles.sh

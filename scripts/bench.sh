@@ -11,6 +11,7 @@
 #   coldstart  wrangler dev and bare workerd start-up      coldstart.json
 #   routes     per-route latency at concurrency 1          routes.json
 #   load       N virtual users, throughput, nothing lost   load.json
+#   cpu        CPU per request per process vs a JS Worker  cpu.json (scripts/bench-cpu.sh)
 #   ops        TOTP/JWT/Argon2id inside workerd            ops.json
 #   native     the same operations natively (criterion)   target/criterion/native/*
 #   report     REPORT.md + latency.png
@@ -220,6 +221,15 @@ if run_step "wrangler dev (production build, SERVER_TIMING=1)" start_wrangler; t
   run_step "load ($VUS virtual users)" load
 fi
 stop_server
+
+## ------------------------------------------------------------------ CPU per process
+
+# edge-login and the JavaScript baseline (benches/js-baseline/), each under its own
+# `wrangler dev`, production vars (no SERVER_TIMING); see scripts/bench-cpu.sh.
+cpu_per_process() {
+  scripts/bench-cpu.sh "$OUT/cpu.json" "$SNAP/build"
+}
+run_step "cpu per request, per process (vs the JavaScript baseline)" cpu_per_process
 
 ## ------------------------------------------------------------------ WASM vs native
 

@@ -42,10 +42,18 @@ impl Args {
 
     /// `--base-url`, which must point at this machine (loopback only).
     pub fn base_url(&self) -> Result<String, String> {
-        let url = self.get("base-url").ok_or("--base-url is required")?;
-        let rest = url.strip_prefix("http://").ok_or(
-            "--base-url must be http://127.x.y.z:PORT, http://localhost:PORT or http://[::1]:PORT",
-        )?;
+        self.loopback_url("base-url")?
+            .ok_or_else(|| "--base-url is required".into())
+    }
+
+    /// The URL option `--name` when given, which must point at this machine (loopback only).
+    pub fn loopback_url(&self, name: &str) -> Result<Option<String>, String> {
+        let Some(url) = self.get(name) else {
+            return Ok(None);
+        };
+        let rest = url.strip_prefix("http://").ok_or_else(|| {
+            format!("--{name} must be http://127.x.y.z:PORT, http://localhost:PORT or http://[::1]:PORT")
+        })?;
         let host = if let Some(v6) = rest.strip_prefix('[') {
             v6.split(']').next().unwrap_or_default().to_owned()
         } else {
@@ -58,10 +66,10 @@ impl Args {
                 .is_ok_and(|ip| ip.is_loopback());
         if !loopback {
             return Err(format!(
-                "--base-url {url}: only loopback addresses may be load-tested"
+                "--{name} {url}: only loopback addresses may be load-tested"
             ));
         }
-        Ok(url.trim_end_matches('/').to_owned())
+        Ok(Some(url.trim_end_matches('/').to_owned()))
     }
 }
 

@@ -4,6 +4,7 @@
 //! ```text
 //! edge-login-loadgen routes --base-url URL --out routes.json   per-route latency at concurrency 1
 //! edge-login-loadgen load   --base-url URL --out load.json     N virtual users through the flow
+//! edge-login-loadgen cpu    --base-url URL --cpu-pgid PGID     CPU per request, per process
 //! edge-login-loadgen ops    --base-url URL --out ops.json      timed operations in the ops Worker
 //! edge-login-loadgen coldstart --wrangler PATH --template DIR  wrangler dev start to first 200
 //! edge-login-loadgen report --dir bench-results                REPORT.md + latency.png
@@ -20,6 +21,7 @@ mod cpu;
 mod flow;
 mod load;
 mod ops;
+mod per_process;
 mod report;
 mod routes;
 mod stats;
@@ -27,7 +29,7 @@ mod stats;
 use std::process::ExitCode;
 
 const USAGE: &str = "\
-usage: edge-login-loadgen <routes|load|ops|coldstart|wait|report> [options]
+usage: edge-login-loadgen <routes|load|cpu|ops|coldstart|wait|report> [options]
 
   routes  --base-url URL [--out FILE] [--users 60] [--fast-samples 400] [--cpu-pgid PID]
           Per-route latency at concurrency 1 (p50/p99), Server-Timing round trips and, with
@@ -38,6 +40,10 @@ usage: edge-login-loadgen <routes|load|ops|coldstart|wait|report> [options]
           login/mfa -> me -> refresh until the duration or flow count is reached; then /health
           and /v1/me are driven flat out for --saturation-secs each; then every user logs in
           again (password + fresh TOTP code) and the ones that cannot are counted as lost.
+  cpu     --base-url URL --cpu-pgid PGID [--baseline-url URL --baseline-pgid PGID] [--out FILE]
+          [--conns 16] [--secs 6] [--rounds 3] [--logins 48]
+          CPU per request of each process of `wrangler dev` (the Worker's workerd, the proxy
+          workerd, wrangler's node) per route, beside the JavaScript baseline's /health.
   ops     --base-url URL [--out FILE] [--cpu-pgid PID] [--rounds 7]
           Times TOTP / JWT / Argon2id inside workerd via the benches/wasm-ops Worker.
   coldstart --wrangler PATH --template STATE_DIR [--wrangler-config FILE] [--runs 3] [--work DIR]
@@ -67,6 +73,7 @@ fn main() -> ExitCode {
         "routes" => routes::run(&opts),
         "load" => load::run(&opts),
         "ops" => ops::run(&opts),
+        "cpu" => per_process::run(&opts),
         "coldstart" => coldstart::run(&opts),
         "wait" => coldstart::wait(&opts),
         "report" => report::run(&opts),

@@ -1,5 +1,5 @@
 //! REPORT.md (and latency.png) from the JSON files `make bench` leaves in `--dir`:
-//! routes.json, load.json, ops.json, size.json, coldstart.json, env.json,
+//! routes.json, load.json, cpu.json, ops.json, size.json, coldstart.json, env.json,
 //! profiles.json (optional), plus criterion's estimates under `--criterion-dir`.
 //! A missing or failed part is reported as "n/a" with the reason, never silently dropped.
 
@@ -17,6 +17,7 @@ struct Inputs {
     dir: PathBuf,
     routes: Option<Value>,
     load: Option<Value>,
+    cpu: Option<Value>,
     ops: Option<Value>,
     size: Option<Value>,
     cold: Option<Value>,
@@ -74,6 +75,7 @@ pub fn run(opts: &Args) -> Result<(), String> {
     let inputs = Inputs {
         routes: read_json(&dir.join("routes.json")),
         load: read_json(&dir.join("load.json")),
+        cpu: read_json(&dir.join("cpu.json")),
         ops: read_json(&dir.join("ops.json")),
         size: read_json(&dir.join("size.json")),
         cold: read_json(&dir.join("coldstart.json")),
@@ -194,6 +196,7 @@ fn render(inp: &Inputs, chart_ok: bool) -> String {
     targets(&mut md, inp);
     routes_section(&mut md, inp, chart_ok);
     load_section(&mut md, inp);
+    cpu_section(&mut md, inp);
     size_section(&mut md, inp);
     ratio_section(&mut md, inp);
     profiles_section(&mut md, inp);
@@ -297,12 +300,125 @@ fn targets(md: &mut String, inp: &Inputs) {
     };
     let _ = writeln!(
         md,
-        "| `/v1/me` throughput ≥ 80% of `/health` | {} req/s vs {} req/s = **{}%** | {} |\n",
+        "| `/v1/me` throughput ≥ 80% of `/health` | {} req/s vs {} req/s = **{}%** | {} |",
         opt(m, 0),
         opt(h, 0),
         opt(share.map(|s| s * 100.0), 0),
         verdict(share.map(|s| s >= 0.8))
     );
+    cpu_targets(md, inp);
+    let _ = writeln!(md);
+}
+
+/// One (Worker, route) row of cpu.json.
+fn cpu_row<'a>(cpu: Option<&'a Value>, worker: &str, route: &str) -> Option<&'a Value> {
+    cpu?["routes"]
+        .as_array()?
+        .iter()
+        .find(|r| r["worker"].as_str() == Some(worker) && r["route"].as_str() == Some(route))
+}
+
+/// The fixed-cost targets: user-Worker CPU per request against the JavaScript baseline.
+fn cpu_targets(md: &mut String, inp: &Inputs) {
+    let cpu = inp.cpu.as_ref();
+    let worker_us = |w, r| cpu_row(cpu, w, r).and_then(|x| f(&x["cpu_us_per_request"]["worker"]));
+    let rps = |w, r| cpu_row(cpu, w, r).and_then(|x| f(&x["requests_per_s"]));
+    let base = worker_us("js-baseline", HEALTH);
+    let ratio = |x: Option<f64>| match (x, base) {
+        (Some(x), Some(b)) if b > 0.0 => Some(x / b),
+        _ => None,
+    };
+    let health = worker_us("edge-login", HEALTH);
+    let me = worker_us("edge-login", ME);
+    for (what, ours, limit) in [("`/health`", health, 1.0), ("`/v1/me`", me, 1.5)] {
+        let r = ratio(ours);
+        let _ = writeln!(
+            md,
+            "| Workerd CPU (the Worker's process) per {what} request ≤ {limit:.1}x the JavaScript baseline's `/health` | {} µs vs {} µs = **{}x** | {} |",
+            opt(ours, 0),
+            opt(base, 0),
+            opt(r, 2),
+            verdict(r.map(|r| r <= limit))
+        );
+    }
+    let (ours, theirs) = (rps("edge-login", HEALTH), rps("js-baseline", HEALTH));
+    let share = match (ours, theirs) {
+        (Some(o), Some(t)) if t > 0.0 => Some(o / t),
+        _ => None,
+    };
+    let _ = writeln!(
+        md,
+        "| `/health` throughput ≥ 1.0x the JavaScript baseline's | {} req/s vs {} req/s = **{}x** | {} |",
+        opt(ours, 0),
+        opt(theirs, 0),
+        opt(share, 2),
+        verdict(share.map(|s| s >= 1.0))
+    );
+}
+
+fn cpu_section(md: &mut String, inp: &Inputs) {
+    let _ = writeln!(
+        md,
+        "## 2b. CPU per request, per process, beside a plain JavaScript Worker
+"
+    );
+    let Some(cpu) = inp.cpu.as_ref() else {
+        let _ = writeln!(
+            md,
+            "n/a (the cpu step did not run or failed)
+"
+        );
+        return;
+    };
+    let _ = writeln!(
+        md,
+        "`scripts/bench-cpu.sh` (loadgen/src/per_process.rs): edge-login and the minimal JavaScript \
+         Worker of `benches/js-baseline/` (the same `/health` body and headers, no bindings, no \
+         log line) each run under their own `wrangler dev`, started the same way, side by side. \
+         {} keep-alive connections send requests back to back; each process's CPU time (all \
+         threads, from /proc) is read before and after each run and divided by the answers. \
+         *Worker* is the workerd that runs the Worker: the isolate, miniflare's entry Worker, \
+         the static-assets router (for edge-login) and the D1/KV simulators; *proxy* is \
+         wrangler's proxy workerd in front of it (it also runs wrangler's inspector proxy); \
+         *wrangler* is wrangler's node process. `/health` of both and `/v1/me` alternate in \
+         rounds; the login routes need one prepared user per request (outside the window).\n",
+        cpu["connections"]
+    );
+    let _ = writeln!(
+        md,
+        "| Worker | Route | run | req/s | Worker µs/req | proxy µs/req | wrangler µs/req | × baseline `/health` (Worker) | Worker µs/req per round | errors |\n\
+         | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |"
+    );
+    let base = cpu_row(Some(cpu), "js-baseline", HEALTH)
+        .and_then(|x| f(&x["cpu_us_per_request"]["worker"]));
+    for r in cpu["routes"].as_array().into_iter().flatten() {
+        let us = |k: &str| f(&r["cpu_us_per_request"][k]);
+        let times = match (us("worker"), base) {
+            (Some(w), Some(b)) if b > 0.0 => format!("{:.2}x", w / b),
+            _ => "n/a".into(),
+        };
+        let rounds: Vec<String> = r["rounds_worker_us_per_request"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|v| num(v, 0))
+            .collect();
+        let _ = writeln!(
+            md,
+            "| {} | `{}` | {} | {} | {} | {} | {} | {} | {} | {} |",
+            r["worker"].as_str().unwrap_or("?"),
+            r["route"].as_str().unwrap_or("?"),
+            r["run"].as_str().unwrap_or("?"),
+            num(&r["requests_per_s"], 0),
+            opt(us("worker"), 0),
+            opt(us("proxy"), 0),
+            opt(us("wrangler"), 0),
+            times,
+            rounds.join(", "),
+            r["errors"]
+        );
+    }
+    let _ = writeln!(md);
 }
 
 fn routes_section(md: &mut String, inp: &Inputs, chart_ok: bool) {
