@@ -77,7 +77,7 @@ impl PasswordRejection {
             }
             PasswordRejection::ContainsUsername => "password must not contain the username",
             PasswordRejection::TooShortAlone => {
-                "password must be at least 15 characters to be the only factor: change it before turning two-factor authentication off"
+                "password must be at least 15 characters to stand alone: change it first"
             }
         }
     }

@@ -17,6 +17,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::InsufficientAuthentication { max_age } => {
                 ApiError::InsufficientAuthentication { max_age }
             }
+            ServiceError::WeakPassword(rejection) => ApiError::WeakPassword(rejection.message()),
             ServiceError::AlreadyEnabled => ApiError::AlreadyEnabled,
             ServiceError::NotEnabled => ApiError::NotEnabled,
             ServiceError::EnrollmentExpired => ApiError::EnrollmentExpired,

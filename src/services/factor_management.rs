@@ -27,6 +27,11 @@ pub async fn disable_totp(
     let config = ctx.config()?;
     let db = ctx.db()?;
     let user = check_caller_password(ctx, &db, claims, password).await?;
+    // Without its second factor the password stands alone: it must be long enough to.
+    // Checked once the password is proven, so a wrong one is a wrong one (401).
+    password
+        .can_stand_alone()
+        .map_err(ServiceError::WeakPassword)?;
     let factor = FreshFactor::examine(ctx, &config, &user, submitted)?;
     let outcome = step_up::disable_totp(&db, &factor.check()).await?;
     factor.settle(ctx, outcome)?;

@@ -40,6 +40,8 @@ pub enum ServiceError {
     AlreadyEnabled,
     NotEnabled,
     EnrollmentExpired,
+    /// The password may not take this role (too short to stand alone, say).
+    WeakPassword(crate::domain::password::PasswordRejection),
     /// A password change on an account with 2FA came without a second factor.
     SecondFactorRequired,
     /// Per-account brute-force throttle.

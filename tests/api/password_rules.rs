@@ -75,6 +75,13 @@ fn beside_a_second_factor_8_characters_will_do_but_not_to_stand_alone() {
     assert_eq!(changed.status, 200, "{}", changed.body);
     let tokens = Tokens::from(&changed);
 
+    // A wrong password is a wrong password, whatever its length.
+    let wrong = app.delete_json_with_token(
+        "/v1/2fa/totp",
+        &json!({ "password": "not it", "recovery_code": enrolled.recovery_codes[0] }),
+        &tokens.access,
+    );
+    assert_error(&wrong, 401, "invalid_credentials");
     // Turning 2FA off would leave a 12-character password alone: refused, nothing changes.
     let off = app.delete_json_with_token(
         "/v1/2fa/totp",
