@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Create .dev.vars (the Worker's local secrets for `wrangler dev`) if it does not exist yet.
-# Never overwrites an existing file. Usage: scripts/gen-dev-vars.sh [PATH] (default: .dev.vars
-# next to wrangler.toml).
+# Never overwrites an existing file or a secret in it; a secret added to the Worker since the
+# file was made is appended. Usage: scripts/gen-dev-vars.sh [PATH] (default: .dev.vars next to
+# wrangler.toml).
 #
 # Secrets written:
 #   JWT_SIGNING_KEYS      comma-separated list of kid:seed, newest first (the first signs; all are
@@ -10,15 +11,11 @@
 #   TOTP_ENCRYPTION_KEYS  same kid:key list format; key = base64url of 32 bytes (AES-256-GCM).
 #                         The first encrypts; all decrypt.
 #   RECOVERY_CODE_KEY     base64url of 32 bytes: HMAC-SHA-256 key for recovery-code hashes.
+#   DEVICE_TOKEN_KEYS     kid:key list; HMAC-SHA-256 keys for device tokens (the first signs).
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 out="${1:-$repo_root/.dev.vars}"
-
-if [[ -e "$out" ]]; then
-  echo "gen-dev-vars: $out exists, leaving it untouched" >&2
-  exit 0
-fi
 
 # rand_b64url N: N random bytes as unpadded base64url.
 # rand_hex N: N random bytes as lowercase hex.
@@ -38,6 +35,20 @@ kid() { printf 'k%s%s' "$(date -u +%Y%m%d)" "$(rand_hex 2)"; }
 jwt_keys="$(kid):$(rand_b64url 32)"
 totp_keys="$(kid):$(rand_b64url 32)"
 recovery_key="$(rand_b64url 32)"
+device_keys="$(kid):$(rand_b64url 32)"
+
+if [[ -e "$out" ]]; then
+  added=0
+  for entry in "DEVICE_TOKEN_KEYS=\"$device_keys\""; do
+    if ! grep -q "^${entry%%=*}=" "$out"; then
+      printf '%s\n' "$entry" >>"$out"
+      echo "gen-dev-vars: added ${entry%%=*} to $out" >&2
+      added=1
+    fi
+  done
+  [[ $added == 1 ]] || echo "gen-dev-vars: $out exists, leaving it untouched" >&2
+  exit 0
+fi
 
 # Write to a private temp file in the same directory, then move it into place without
 # clobbering a file that appeared meanwhile (ln fails if the target exists).
@@ -50,6 +61,7 @@ cat >"$tmp" <<VARS
 JWT_SIGNING_KEYS="$jwt_keys"
 TOTP_ENCRYPTION_KEYS="$totp_keys"
 RECOVERY_CODE_KEY="$recovery_key"
+DEVICE_TOKEN_KEYS="$device_keys"
 VARS
 chmod 600 "$tmp"
 if ln "$tmp" "$out" 2>/dev/null; then

@@ -23,6 +23,11 @@ pub enum ApiError {
     AlreadyEnabled,
     NotEnabled,
     EnrollmentExpired,
+    /// The factor (`password`, `totp`, `recovery_code`) failed 100 times in a row for
+    /// this account (800-63B's hard limit) and stays locked until the account recovers.
+    FactorLocked {
+        factor: &'static str,
+    },
     /// Per-account brute-force throttle.
     TooManyAttempts {
         retry_after: i64,
@@ -63,6 +68,7 @@ impl ApiError {
             Self::EnrollmentExpired => 410,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
+            Self::FactorLocked { .. } => 423,
             Self::TooManyAttempts { .. } | Self::RateLimited { .. } => 429,
             Self::Internal(_) => 500,
             Self::Unavailable(_) | Self::Overloaded { .. } => 503,
@@ -83,6 +89,7 @@ impl ApiError {
             Self::InsufficientAuthentication { .. } => "insufficient_user_authentication",
             Self::AlreadyEnabled => "already_enabled",
             Self::NotEnabled => "not_enabled",
+            Self::FactorLocked { .. } => "factor_locked",
             Self::TooManyAttempts { .. } => "too_many_attempts",
             Self::RateLimited { .. } => "rate_limited",
             Self::EnrollmentExpired => "enrollment_expired",
@@ -118,6 +125,17 @@ impl ApiError {
             ),
             Self::AlreadyEnabled => "two-factor authentication is already enabled".into(),
             Self::NotEnabled => "two-factor authentication is not enabled".into(),
+            Self::FactorLocked { factor: "totp" } => "too many wrong authenticator codes in a row: \
+                the authenticator is locked for this account; log in with a recovery code to unlock it"
+                .into(),
+            Self::FactorLocked {
+                factor: "recovery_code",
+            } => "too many wrong recovery codes in a row: recovery codes are locked for this \
+                account; log in with the authenticator and create new ones to unlock them"
+                .into(),
+            Self::FactorLocked { .. } => "too many failed attempts in a row: password login is \
+                locked for this account until it is recovered"
+                .into(),
             Self::TooManyAttempts { retry_after } => {
                 format!("too many failed attempts; try again in {retry_after} seconds")
             }
@@ -155,6 +173,7 @@ impl ApiError {
             Self::InsufficientAuthentication {
                 max_age: Some(max_age),
             } => body["max_age"] = json!(max_age),
+            Self::FactorLocked { factor } => body["factor"] = json!(factor),
             _ => {}
         }
         body
@@ -214,6 +233,18 @@ mod tests {
         assert_eq!(e.status(), 429);
         assert_eq!(e.body()["retry_after"], 30);
         assert_eq!(e.headers(), vec![("Retry-After", "30".to_owned())]);
+    }
+
+    #[test]
+    fn a_locked_factor_is_named_and_says_how_to_recover() {
+        let e = ApiError::FactorLocked { factor: "totp" };
+        assert_eq!((e.status(), e.code()), (423, "factor_locked"));
+        assert_eq!(e.body()["factor"], "totp");
+        assert!(e.message().contains("recovery code"));
+        assert!(
+            e.headers().is_empty(),
+            "no Retry-After: waiting does not help"
+        );
     }
 
     #[test]

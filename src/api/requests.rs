@@ -24,6 +24,9 @@ pub struct LoginRequest {
     pub username: String,
     /// An empty password or one over 1024 bytes is answered like a wrong one (401).
     pub password: String,
+    /// The `device_token` of an earlier login from this client, if it has one. A token that is unknown, expired, for another account or malformed is ignored: the client is then treated as any other, and the login is otherwise the same.
+    #[serde(default)]
+    pub device_token: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

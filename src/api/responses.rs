@@ -5,7 +5,9 @@
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::Serialize;
 
-use super::schema::{self, JWT_PATTERN, MFA_TOKEN_PATTERN, REFRESH_TOKEN_PATTERN};
+use super::schema::{
+    self, DEVICE_TOKEN_PATTERN, JWT_PATTERN, MFA_TOKEN_PATTERN, REFRESH_TOKEN_PATTERN,
+};
 use crate::domain::events::EventKind;
 use crate::domain::factors::{self, MFA_METHODS};
 
@@ -37,6 +39,10 @@ pub struct Authenticated {
     /// Single use: `POST /v1/token/refresh` returns a new one. Reusing a spent one ends the session.
     #[schemars(regex(pattern = REFRESH_TOKEN_PATTERN))]
     pub refresh_token: String,
+    /// Logins only: names this client as a known device of the account. Keep it with the app and send it with later `POST /v1/login` requests: its password attempts then wait only for its own failures, not for those of strangers guessing at the same username. Valid 90 days from the last login that returned it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = DEVICE_TOKEN_PATTERN))]
+    pub device_token: Option<String>,
 }
 
 impl Authenticated {
@@ -47,6 +53,7 @@ impl Authenticated {
             token_type: "Bearer",
             expires_in,
             refresh_token,
+            device_token: None,
         }
     }
 }
@@ -169,7 +176,8 @@ pub struct Event {
     pub at: i64,
     /// The client address (`CF-Connecting-IP`), when known.
     pub ip: Option<String>,
-    /// A short fixed phrase (for `lockout`: `password` or `second_factor`).
+    /// A short fixed phrase (for `lockout`: `password` or `second_factor`; for
+    /// `factor_locked`: `password`, `totp` or `recovery_code`).
     pub detail: Option<String>,
 }
 

@@ -7,6 +7,9 @@ use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 
 /// The refresh token shape (`rt_` + 43 base64url characters).
 pub const REFRESH_TOKEN_PATTERN: &str = "^rt_[A-Za-z0-9_-]{43}$";
+/// The device token shape (`dvt_` kid `.` device id `.` issued at `.` MAC).
+pub const DEVICE_TOKEN_PATTERN: &str =
+    r"^dvt_[A-Za-z0-9._-]{1,64}\.[A-Za-z0-9_-]{22}\.[0-9]{1,19}\.[A-Za-z0-9_-]{43}$";
 /// The mfa_token shape (`mfa_` + 43 base64url characters).
 pub const MFA_TOKEN_PATTERN: &str = "^mfa_[A-Za-z0-9_-]{43}$";
 /// A compact JWS: three base64url parts.

@@ -4,16 +4,21 @@
 //! a closure over `Env`.
 
 use super::cors::{CorsError, CorsPolicy};
+use super::device::DeviceTokens;
 use super::keys::{parse_key_list, parse_single_key, KeyError};
 use super::recovery::RecoveryHasher;
 use super::secret_box::{SecretBox, SecretBoxError};
 use super::session::Aal2Lifetime;
+use super::throttle::HARD_CAP;
 use super::tokens::{TokenService, TokenServiceError};
 
 pub struct Config {
     pub tokens: TokenService,
     pub totp_box: SecretBox,
     pub recovery: RecoveryHasher,
+    pub device_tokens: DeviceTokens,
+    /// Consecutive failures per account and factor before the factor is locked.
+    pub max_failed_attempts: i64,
     pub totp_issuer: String,
     pub refresh_ttl: i64,
     pub mfa_ttl: i64,
@@ -132,6 +137,20 @@ impl Config {
             }
             Ok(v)
         };
+        let count = |name: &'static str, min: i64, max: i64| -> Result<i64, ConfigError> {
+            let v: i64 = required(name)?
+                .trim()
+                .parse()
+                .map_err(|_| ConfigError::NotACount(name))?;
+            if !(min..=max).contains(&v) {
+                return Err(ConfigError::OutOfRange {
+                    var: name,
+                    min,
+                    max,
+                });
+            }
+            Ok(v)
+        };
         let secret_required =
             |name: &'static str| secret(name).ok_or(ConfigError::MissingSecret(name));
 
@@ -143,6 +162,8 @@ impl Config {
         )?;
         let recovery_key =
             parse_single_key("RECOVERY_CODE_KEY", &secret_required("RECOVERY_CODE_KEY")?)?;
+        let device_keys =
+            parse_key_list("DEVICE_TOKEN_KEYS", &secret_required("DEVICE_TOKEN_KEYS")?)?;
 
         Ok(Self {
             tokens: TokenService::new(
@@ -154,6 +175,9 @@ impl Config {
             )?,
             totp_box: SecretBox::new(&totp_keys)?,
             recovery: RecoveryHasher::new(recovery_key),
+            device_tokens: DeviceTokens::new(device_keys),
+            // 800-63B allows at most 100; lower is for tests and stricter deployments.
+            max_failed_attempts: count("MAX_FAILED_ATTEMPTS", 1, HARD_CAP)?,
             totp_issuer: required("TOTP_ISSUER")?,
             refresh_ttl: seconds("REFRESH_TOKEN_TTL", 3600, 400 * 86400)?,
             mfa_ttl: seconds("MFA_TOKEN_TTL", KV_MIN_TTL, 900)?,
@@ -163,21 +187,7 @@ impl Config {
                 max_age: seconds("AAL2_MAX_AGE", 1, 86_400)?,
                 idle: seconds("AAL2_IDLE_TIMEOUT", 1, 3_600)?,
             },
-            argon2_queue_max: {
-                let name = "ARGON2_QUEUE_MAX";
-                let n: usize = required(name)?
-                    .trim()
-                    .parse()
-                    .map_err(|_| ConfigError::NotACount(name))?;
-                if !(1..=10_000).contains(&n) {
-                    return Err(ConfigError::OutOfRange {
-                        var: name,
-                        min: 1,
-                        max: 10_000,
-                    });
-                }
-                n
-            },
+            argon2_queue_max: count("ARGON2_QUEUE_MAX", 1, 10_000)? as usize,
             cors: CorsPolicy::parse(&var("CORS_ALLOWED_ORIGINS").unwrap_or_default())?,
         })
     }
@@ -205,6 +215,8 @@ mod tests {
             ("JWT_SIGNING_KEYS", test_key_list(&["k1"])),
             ("TOTP_ENCRYPTION_KEYS", test_key_list(&["t1"])),
             ("RECOVERY_CODE_KEY", test_key_list(&["r"])[2..].to_string()),
+            ("DEVICE_TOKEN_KEYS", test_key_list(&["d1"])),
+            ("MAX_FAILED_ATTEMPTS", "100".to_string()),
         ])
     }
 
@@ -216,6 +228,7 @@ mod tests {
     fn loads_a_complete_configuration() {
         let c = load(&settings()).unwrap();
         assert_eq!(c.mfa_ttl, 300);
+        assert_eq!(c.max_failed_attempts, 100);
         assert_eq!(c.tokens.lifetime_seconds(), 900);
         assert_eq!(
             c.aal2,
@@ -310,6 +323,24 @@ mod tests {
                     kid: None,
                 }),
                 "RECOVERY_CODE_KEY must be 32 bytes",
+            ),
+            (
+                refused(&|s| {
+                    s.insert("MAX_FAILED_ATTEMPTS", "101".into());
+                }),
+                ConfigError::OutOfRange {
+                    var: "MAX_FAILED_ATTEMPTS",
+                    min: 1,
+                    max: 100,
+                },
+                "var MAX_FAILED_ATTEMPTS must be between 1 and 100",
+            ),
+            (
+                refused(&|s| {
+                    s.remove("DEVICE_TOKEN_KEYS");
+                }),
+                ConfigError::MissingSecret("DEVICE_TOKEN_KEYS"),
+                "secret DEVICE_TOKEN_KEYS is not set",
             ),
             (
                 refused(&|s| {

@@ -25,7 +25,7 @@ impl Email {
             return Err("email must look like name@example.com");
         }
         // Domains are case-insensitive; local parts are not, so only the domain is folded.
-        Ok(Self(format!("{local}@{}", domain.to_lowercase())))
+        Ok(Self(format!("{local}@{}", super::text::lowercase(domain))))
     }
 
     pub fn as_str(&self) -> &str {

@@ -11,6 +11,7 @@ pub enum EventKind {
     LoginFailed,
     SecondFactorFailed,
     Lockout,
+    FactorLocked,
     TotpEnabled,
     TotpDisabled,
     RecoveryCodeUsed,
@@ -21,11 +22,12 @@ pub enum EventKind {
 
 impl EventKind {
     /// Every kind, in the order the API documents them.
-    pub const ALL: [EventKind; 10] = [
+    pub const ALL: [EventKind; 11] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::SecondFactorFailed,
         Self::Lockout,
+        Self::FactorLocked,
         Self::TotpEnabled,
         Self::TotpDisabled,
         Self::RecoveryCodeUsed,
@@ -40,6 +42,7 @@ impl EventKind {
             Self::LoginFailed => "login_failed",
             Self::SecondFactorFailed => "second_factor_failed",
             Self::Lockout => "lockout",
+            Self::FactorLocked => "factor_locked",
             Self::TotpEnabled => "totp_enabled",
             Self::TotpDisabled => "totp_disabled",
             Self::RecoveryCodeUsed => "recovery_code_used",

@@ -4,6 +4,7 @@ pub mod blocklist;
 pub mod client_address;
 pub mod config;
 pub mod cors;
+pub mod device;
 pub mod email;
 pub mod events;
 pub mod factors;

@@ -119,13 +119,13 @@ impl Password {
         if chars > Self::MAX_CHARS {
             return Err(PasswordRejection::TooLong);
         }
-        let lower = Zeroizing::new(normalised.to_lowercase());
+        let lower = Zeroizing::new(super::text::lowercase(&normalised));
         if blocklist.contains(&lower) {
             return Err(PasswordRejection::Common);
         }
         // An empty username would match everything; usernames are never empty, but
         // a caller bug should not turn into "every password rejected".
-        if !username.is_empty() && lower.contains(&username.to_lowercase()) {
+        if !username.is_empty() && lower.contains(&super::text::lowercase(username)) {
             return Err(PasswordRejection::ContainsUsername);
         }
         // Copied from `&str` into an exact-size box: converting the `String` itself

@@ -17,6 +17,20 @@ pub fn nfkc(s: &str) -> String {
     }
 }
 
+/// Unicode default lowercasing (with the final-sigma rule). Inside the Worker the
+/// runtime's `String.prototype.toLowerCase` does it (same Unicode rules, and the case
+/// tables stay out of the WASM); natively `str::to_lowercase`.
+pub fn lowercase(s: &str) -> String {
+    #[cfg(target_arch = "wasm32")]
+    {
+        js_sys::JsString::from(s).to_lower_case().into()
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        s.to_lowercase()
+    }
+}
+
 /// The path of an absolute URL, as sent (still percent-encoded), without query or
 /// fragment. The Worker routes on this instead of parsing the whole URL, which would
 /// link IDNA host processing and its Unicode data into the WASM for nothing.

@@ -49,6 +49,45 @@ pub fn second_factor_key(user_id: &str) -> String {
     format!("mfa:{user_id}")
 }
 
+/// A password attempt from a client holding a valid device token for the account: its
+/// own counter, so strangers locking the username out do not lock that client out.
+pub fn device_key(device_id: &str) -> String {
+    format!("dev:{device_id}")
+}
+
+/// NIST SP 800-63B rev 4 (3.2.2): at most 100 consecutive failed attempts per account
+/// and factor. `MAX_FAILED_ATTEMPTS` may set it lower, never higher.
+pub const HARD_CAP: i64 = 100;
+
+/// The factors with a hard cap of their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CappedFactor {
+    Password,
+    Totp,
+    RecoveryCode,
+}
+
+impl CappedFactor {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Password => "password",
+            Self::Totp => "totp",
+            Self::RecoveryCode => "recovery_code",
+        }
+    }
+
+    /// The consecutive-failure counter: by canonical username for the password (so an
+    /// unknown name locks exactly like a real one), by user id for second factors.
+    /// Rows under `cap:` are never forgotten by age, unlike the delay counters: a
+    /// guesser pacing itself must not get a fresh hundred every day.
+    pub fn key(self, subject: &str) -> String {
+        format!("{CAP_PREFIX}{}:{subject}", self.name())
+    }
+}
+
+/// What every hard-cap key starts with (housekeeping must leave these rows alone).
+pub const CAP_PREFIX: &str = "cap:";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,6 +103,20 @@ mod tests {
         assert_eq!(delay_after(9), 480);
         assert_eq!(delay_after(10), 900);
         assert_eq!(delay_after(1_000), 900);
+    }
+
+    #[test]
+    fn hard_cap_keys_are_per_factor_and_marked_as_such() {
+        let keys = [
+            CappedFactor::Password.key("alice"),
+            CappedFactor::Totp.key("u1"),
+            CappedFactor::RecoveryCode.key("u1"),
+        ];
+        assert_eq!(keys[0], "cap:password:alice");
+        assert!(keys.iter().all(|k| k.starts_with(CAP_PREFIX)));
+        assert_ne!(keys[1], keys[2]);
+        assert!(!password_key("alice").starts_with(CAP_PREFIX));
+        assert!(!device_key("d").starts_with(CAP_PREFIX));
     }
 
     #[test]

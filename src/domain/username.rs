@@ -41,7 +41,7 @@ impl Username {
         if raw.len() > 4 * Self::MAX_CHARS {
             return Err(UsernameError::TooLong);
         }
-        let canonical = super::text::nfkc(raw).to_lowercase();
+        let canonical = super::text::lowercase(&super::text::nfkc(raw));
         let len = canonical.chars().count();
         if len < Self::MIN_CHARS {
             return Err(UsernameError::TooShort);

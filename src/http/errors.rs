@@ -24,6 +24,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::SecondFactorRequired => ApiError::InvalidRequest(
                 "two-factor authentication is on: send code (or recovery_code) too".into(),
             ),
+            ServiceError::FactorLocked(factor) => ApiError::FactorLocked {
+                factor: factor.name(),
+            },
             ServiceError::TooManyAttempts { retry_after } => {
                 ApiError::TooManyAttempts { retry_after }
             }

@@ -12,7 +12,7 @@ use crate::domain::blocklist::Blocklist;
 use crate::domain::client_address;
 use crate::domain::config::Config;
 use crate::domain::events::{EventKind, SecurityEvent};
-use crate::domain::throttle::{retry_after, FREE_FAILURES};
+use crate::domain::throttle::{retry_after, CappedFactor, FREE_FAILURES};
 use crate::domain::turns::{Ticket, Turns};
 use crate::store::{self, Db, Kv, StoreError, Timings};
 
@@ -208,6 +208,14 @@ impl Ctx {
         self.event(EventKind::SecondFactorFailed, user_id);
         if account_failures == FREE_FAILURES {
             self.event_with(EventKind::Lockout, user_id, "second_factor".into());
+        }
+    }
+
+    /// Records the factor's lock when this failure reached its hard cap (exactly one
+    /// request does: the cap stops counting there).
+    pub fn count_toward_cap(&self, user_id: &str, factor: CappedFactor, failures: i64, limit: i64) {
+        if failures == limit {
+            self.event_with(EventKind::FactorLocked, user_id, factor.name().into());
         }
     }
 

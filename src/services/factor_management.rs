@@ -7,6 +7,7 @@ use super::{Ctx, ServiceError};
 use crate::domain::events::EventKind;
 use crate::domain::factors::Submitted;
 use crate::domain::password::Password;
+use crate::domain::throttle::CappedFactor;
 use crate::domain::tokens::AccessClaims;
 use crate::store::users::{self, FactorStatus};
 use crate::store::{step_up, StoreError};
@@ -32,7 +33,10 @@ pub async fn disable_totp(
     password
         .can_stand_alone()
         .map_err(ServiceError::WeakPassword)?;
-    let factor = FreshFactor::examine(ctx, &config, &user, submitted)?;
+    // Without TOTP its lock and the codes' lock mean nothing; a later enrolment starts clean.
+    let factor = FreshFactor::examine(ctx, &config, &user, submitted)?
+        .recovering(CappedFactor::Totp)
+        .recovering(CappedFactor::RecoveryCode);
     let outcome = step_up::disable_totp(&db, &factor.check()).await?;
     factor.settle(ctx, outcome)?;
     ctx.event(EventKind::TotpDisabled, &user.id);
@@ -50,7 +54,8 @@ pub async fn regenerate_recovery_codes(
     let user = users::caller(&db, &claims.sub, &claims.sid, ctx.now)
         .await?
         .ok_or(ServiceError::InvalidToken)?;
-    let factor = FreshFactor::examine(ctx, &config, &user, submitted)?;
+    let factor = FreshFactor::examine(ctx, &config, &user, submitted)?
+        .recovering(CappedFactor::RecoveryCode);
     let (codes, hashes) = config.recovery.generate_set(&user.id);
     let hashes = serde_json::to_string(&hashes)
         .map_err(|e| StoreError::new("encode hashes", e.to_string()))?;

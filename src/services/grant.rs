@@ -1,6 +1,7 @@
 //! Ending a successful login: a session row, an access token and a refresh token.
 
 use crate::domain::config::Config;
+use crate::domain::device::DeviceToken;
 use crate::domain::opaque::{random_id, RefreshToken};
 use crate::domain::session::Authentication;
 use crate::domain::tokens::TokenSubject;
@@ -82,6 +83,9 @@ pub struct Issued {
     pub access_token: String,
     pub expires_in: i64,
     pub refresh_token: String,
+    /// On logins: names this client as a known device for the account's password
+    /// throttle (see `domain::device`).
+    pub device_token: Option<DeviceToken>,
 }
 
 pub fn issue(
@@ -109,5 +113,6 @@ pub fn issue(
         access_token,
         expires_in: config.tokens.lifetime_seconds(),
         refresh_token: refresh.expose().to_owned(),
+        device_token: None,
     }
 }

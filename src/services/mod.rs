@@ -44,6 +44,9 @@ pub enum ServiceError {
     WeakPassword(crate::domain::password::PasswordRejection),
     /// A password change on an account with 2FA came without a second factor.
     SecondFactorRequired,
+    /// The factor failed too often in a row (the 800-63B hard cap); it stays locked
+    /// until the account recovers.
+    FactorLocked(crate::domain::throttle::CappedFactor),
     /// Per-account brute-force throttle.
     TooManyAttempts {
         retry_after: i64,

@@ -3,11 +3,13 @@
 
 use super::context::db_from;
 use super::{Ctx, ServiceError};
+use crate::domain::device::DeviceId;
 use crate::domain::events::EventKind;
 use crate::domain::opaque::random_id;
 use crate::domain::password::{hash_password, needs_rehash, verify_password, Password, DUMMY_PHC};
-use crate::domain::throttle::{password_key, FREE_FAILURES};
+use crate::domain::throttle::{device_key, password_key, CappedFactor, FREE_FAILURES};
 use crate::domain::tokens::AccessClaims;
+use crate::store::hard_cap::Cap;
 use crate::store::throttle::{admit_password, settle_success, Admission, Lookup};
 use crate::store::users::{self, UserRow};
 use crate::store::{Db, Timings};
@@ -29,23 +31,35 @@ pub async fn check_caller_password(
             session_id: &claims.sid,
         },
         password,
+        None,
     )
     .await
 }
 
 /// `username` is the canonical name the throttle is keyed on; `lookup` finds the row.
+/// A known `device` waits only for its own failures; everyone else shares the
+/// username's delay. All of them count toward the account's hard cap.
 pub async fn check_password(
     ctx: &Ctx,
     db: &Db,
     username: &str,
     lookup: Lookup<'_>,
     password: &Password,
+    device: Option<&DeviceId>,
 ) -> Result<UserRow, ServiceError> {
     ctx.shed_if_busy()?;
-    let key = password_key(username);
+    let config = ctx.config()?;
+    let key = device.map_or_else(|| password_key(username), |d| device_key(d.as_str()));
+    let cap_key = CappedFactor::Password.key(username);
+    let cap = Cap {
+        key: &cap_key,
+        limit: config.max_failed_attempts,
+    };
     let nonce = random_id();
-    let (failures, user) = match admit_password(db, &key, lookup, &nonce, ctx.now).await? {
+    let admission = admit_password(db, &key, &cap, lookup, &nonce, ctx.now).await?;
+    let (failures, cap_failures, user) = match admission {
         Admission::Throttled { locked_until } => return Err(ctx.throttled(locked_until)),
+        Admission::Locked => return Err(ServiceError::FactorLocked(CappedFactor::Password)),
         Admission::Admitted {
             session_live: false,
             ..
@@ -54,7 +68,12 @@ pub async fn check_password(
             // counted in advance stays counted (it was made with a stolen or stale token).
             return Err(ServiceError::InvalidToken);
         }
-        Admission::Admitted { failures, user, .. } => (failures, user),
+        Admission::Admitted {
+            failures,
+            cap_failures,
+            user,
+            ..
+        } => (failures, cap_failures, user),
     };
     // Unknown users cost the same Argon2 work as known ones.
     let phc = user
@@ -68,6 +87,12 @@ pub async fn check_password(
             if failures == FREE_FAILURES {
                 ctx.event_with(EventKind::Lockout, &u.id, "password".into());
             }
+            ctx.count_toward_cap(
+                &u.id,
+                CappedFactor::Password,
+                cap_failures,
+                config.max_failed_attempts,
+            );
             return Err(ServiceError::InvalidCredentials);
         }
         None => return Err(ServiceError::InvalidCredentials),
@@ -79,9 +104,14 @@ pub async fn check_password(
     } else {
         None
     };
+    let limit = config.max_failed_attempts;
     ctx.after_response("settle password throttle", move |env| async move {
         let db = db_from(&env, std::rc::Rc::new(Timings::default()))?;
-        settle_success(&db, &key, &nonce).await?;
+        let cap = Cap {
+            key: &cap_key,
+            limit,
+        };
+        settle_success(&db, &key, &cap, &nonce).await?;
         // Hashes made under older parameters are upgraded while the password is at hand.
         if let Some((id, old, new)) = rehash {
             users::replace_password_hash(&db, &id, &old, &new).await?;

@@ -4,6 +4,7 @@
 use super::grant::{Grant, Issued, Profile};
 use super::password_check::check_password;
 use super::{Ctx, ServiceError};
+use crate::domain::device::DeviceId;
 use crate::domain::events::EventKind;
 use crate::domain::opaque::MfaToken;
 use crate::domain::password::Password;
@@ -23,30 +24,38 @@ pub enum LoginOutcome {
     },
 }
 
+/// `device_token` from an earlier login on this client, if it sent one; one that does
+/// not verify leaves the client a stranger and changes nothing else.
 pub async fn login(
     ctx: &Ctx,
     username: &Username,
     password: &Password,
+    device_token: Option<&str>,
 ) -> Result<LoginOutcome, ServiceError> {
     let config = ctx.config()?;
     let db = ctx.db()?;
+    let known =
+        device_token.and_then(|t| config.device_tokens.verify(t, username.as_str(), ctx.now));
     let user = check_password(
         ctx,
         &db,
         username.as_str(),
         Lookup::Username(username.as_str()),
         password,
+        known.as_ref(),
     )
     .await?;
+    let device = known.unwrap_or_else(DeviceId::generate);
 
     match after_password(user.totp_enabled(), ctx.now) {
         PasswordOutcome::Authenticated(auth) => {
             let grant = Grant::new(&config, auth, ctx.now);
             sessions::insert(&db, &grant.session(&user.id)).await?;
             ctx.event(EventKind::LoginSucceeded, &user.id);
-            Ok(LoginOutcome::Authenticated(
-                grant.issue(&config, &Profile::of(&user, false)),
-            ))
+            let mut issued = grant.issue(&config, &Profile::of(&user, false));
+            issued.device_token =
+                Some(config.device_tokens.issue(&device, &user.username, ctx.now));
+            Ok(LoginOutcome::Authenticated(issued))
         }
         PasswordOutcome::SecondFactorRequired { auth_time } => {
             let token = MfaToken::generate();
@@ -58,6 +67,7 @@ pub async fn login(
                 totp_enabled_at: user.totp_enabled_at.unwrap_or_default(),
                 auth_time,
                 expires_at: ctx.now + config.mfa_ttl,
+                device_id: Some(device.as_str().to_owned()),
             };
             save_mfa_challenge(&ctx.kv()?, &token.hash(), &challenge, config.mfa_ttl).await?;
             Ok(LoginOutcome::MfaRequired {

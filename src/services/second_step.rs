@@ -7,12 +7,14 @@ use super::context::{db_from, kv_from};
 use super::grant::{Grant, Issued, Profile};
 use super::step_up::open_totp_secret;
 use super::{Ctx, ServiceError};
+use crate::domain::device::DeviceId;
 use crate::domain::events::EventKind;
 use crate::domain::factors::{SecondFactor, Submitted};
 use crate::domain::opaque::MfaToken;
 use crate::domain::session::Authentication;
 use crate::domain::throttle::second_factor_key;
 use crate::store::challenges::{forget_mfa_challenge, mfa_challenge};
+use crate::store::hard_cap::Cap;
 use crate::store::mfa::{self, Attempt, Outcome};
 use crate::store::Timings;
 
@@ -45,6 +47,9 @@ pub async fn complete(
         ctx.now,
     );
     let throttle_key = second_factor_key(user_id);
+    let factor = submitted.factor();
+    let cap_key = factor.capped().key(user_id);
+    let recovers: Vec<String> = factor.recovers().iter().map(|c| c.key(user_id)).collect();
     let outcome = mfa::spend(
         &ctx.db()?,
         &Attempt {
@@ -53,6 +58,11 @@ pub async fn complete(
             token_expires_at: challenge.expires_at,
             totp_enabled_at: challenge.totp_enabled_at,
             throttle_key: &throttle_key,
+            cap: Cap {
+                key: &cap_key,
+                limit: config.max_failed_attempts,
+            },
+            recovers: &recovers,
             now: ctx.now,
         },
         &evidence,
@@ -69,10 +79,10 @@ pub async fn complete(
                 mfa::purge_stale(&db_from(&env, timings)?, now).await
             });
             ctx.event(EventKind::LoginSucceeded, user_id);
-            if submitted.factor() == SecondFactor::RecoveryCode {
+            if factor == SecondFactor::RecoveryCode {
                 ctx.event(EventKind::RecoveryCodeUsed, user_id);
             }
-            Ok(grant.issue(
+            let mut issued = grant.issue(
                 &config,
                 &Profile {
                     user_id,
@@ -80,18 +90,32 @@ pub async fn complete(
                     email: challenge.email.as_deref(),
                     mfa_enabled: true,
                 },
-            ))
+            );
+            issued.device_token = challenge.device_id.clone().map(|id| {
+                config
+                    .device_tokens
+                    .issue(&DeviceId::from_stored(id), &challenge.username, now)
+            });
+            Ok(issued)
         }
         Outcome::WrongCode {
             attempts_remaining,
             account_failures,
+            cap_failures,
         } => {
             ctx.second_factor_failed(user_id, account_failures);
+            ctx.count_toward_cap(
+                user_id,
+                factor.capped(),
+                cap_failures,
+                config.max_failed_attempts,
+            );
             Err(ServiceError::InvalidCode {
                 attempts_remaining: Some(attempts_remaining),
             })
         }
         Outcome::Throttled { locked_until } => Err(ctx.throttled(locked_until)),
+        Outcome::Locked => Err(ServiceError::FactorLocked(factor.capped())),
         Outcome::TokenDead => Err(ServiceError::InvalidMfaToken),
     }
 }

@@ -5,11 +5,12 @@ use super::context::db_from;
 use super::{Ctx, ServiceError};
 use crate::domain::config::Config;
 use crate::domain::events::EventKind;
-use crate::domain::factors::{Evidence, Submitted};
+use crate::domain::factors::{Evidence, SecondFactor, Submitted};
 use crate::domain::opaque::random_id;
-use crate::domain::throttle::second_factor_key;
+use crate::domain::throttle::{second_factor_key, CappedFactor};
 use crate::domain::totp::TotpSecret;
 use crate::store::factors::{CodeCheck, CodeOutcome};
+use crate::store::hard_cap::Cap;
 use crate::store::users::{self, UserRow};
 use crate::store::Timings;
 
@@ -20,6 +21,10 @@ pub struct FreshFactor {
     evidence: Evidence,
     nonce: String,
     key: String,
+    factor: SecondFactor,
+    cap_key: String,
+    cap_limit: i64,
+    recovers: Vec<String>,
     now: i64,
 }
 
@@ -38,13 +43,27 @@ impl FreshFactor {
         } else {
             None
         };
+        let factor = submitted.factor();
         Ok(Self {
             user_id: user.id.clone(),
             evidence: submitted.examine(&user.id, secret.as_ref(), &config.recovery, ctx.now),
             nonce: random_id(),
             key: second_factor_key(&user.id),
+            factor,
+            cap_key: factor.capped().key(&user.id),
+            cap_limit: config.max_failed_attempts,
+            recovers: factor.recovers().iter().map(|c| c.key(&user.id)).collect(),
             now: ctx.now,
         })
+    }
+
+    /// The action itself ends `cap` too (new recovery codes end a locked set's lock).
+    pub fn recovering(mut self, cap: CappedFactor) -> Self {
+        let key = cap.key(&self.user_id);
+        if !self.recovers.contains(&key) {
+            self.recovers.push(key);
+        }
+        self
     }
 
     /// What the store needs to spend this factor with an action.
@@ -55,6 +74,11 @@ impl FreshFactor {
             nonce: &self.nonce,
             now: self.now,
             evidence: &self.evidence,
+            cap: Cap {
+                key: &self.cap_key,
+                limit: self.cap_limit,
+            },
+            recovers: &self.recovers,
         }
     }
 
@@ -68,13 +92,18 @@ impl FreshFactor {
                 }
                 Ok(())
             }
-            CodeOutcome::Wrong { account_failures } => {
+            CodeOutcome::Wrong {
+                account_failures,
+                cap_failures,
+            } => {
                 ctx.second_factor_failed(user_id, account_failures);
+                ctx.count_toward_cap(user_id, self.factor.capped(), cap_failures, self.cap_limit);
                 Err(ServiceError::InvalidCode {
                     attempts_remaining: None,
                 })
             }
             CodeOutcome::Throttled { locked_until } => Err(ctx.throttled(locked_until)),
+            CodeOutcome::Locked => Err(ServiceError::FactorLocked(self.factor.capped())),
         }
     }
 }

@@ -19,6 +19,9 @@ pub struct MfaChallenge {
     pub totp_enabled_at: i64,
     pub auth_time: i64,
     pub expires_at: i64,
+    /// The device the password step came from, to be named in the token of a finished login.
+    #[serde(default)]
+    pub device_id: Option<String>,
 }
 
 /// A TOTP secret shown to the user but not yet confirmed with a code.

@@ -9,11 +9,13 @@
 use serde::Deserialize;
 
 use super::factors::{accept, accepted, count_failure, reset, unlocked};
+use super::hard_cap::{self, Cap};
 use super::sessions::{insert_statement, NewSession};
 use super::sql::sql;
 use super::{verdict, Db, StoreError};
 use crate::domain::factors::Evidence;
 use crate::domain::session::MAX_CODE_ATTEMPTS;
+use crate::domain::throttle::CAP_PREFIX;
 
 pub struct Attempt<'a> {
     pub token_hash: &'a str,
@@ -22,6 +24,10 @@ pub struct Attempt<'a> {
     pub totp_enabled_at: i64,
     /// The account's second-factor throttle key.
     pub throttle_key: &'a str,
+    /// The hard cap of the submitted factor.
+    pub cap: Cap<'a>,
+    /// Hard caps that a success ends (the factor's own, and those it recovers).
+    pub recovers: &'a [String],
     pub now: i64,
 }
 
@@ -31,6 +37,8 @@ pub enum Outcome {
     WrongCode {
         attempts_remaining: i64,
         account_failures: i64,
+        /// Consecutive failures of this factor, this one included.
+        cap_failures: i64,
     },
     /// Unknown to D1, expired, used up by wrong codes, or already spent.
     TokenDead,
@@ -38,6 +46,8 @@ pub enum Outcome {
     Throttled {
         locked_until: i64,
     },
+    /// The factor reached its hard cap: only recovery (another factor) opens it.
+    Locked,
 }
 
 pub async fn spend(
@@ -60,7 +70,7 @@ pub async fn spend(
         "EXISTS (SELECT 1 FROM mfa_attempts WHERE token_hash = " (token)
         " AND consumed_by IS NULL AND failures < " {MAX_CODE_ATTEMPTS.to_string()}
         " AND expires_at > " (a.now) ") AND EXISTS (SELECT 1 FROM users WHERE id = "
-        (a.user_id) " AND totp_enabled_at = " (a.totp_enabled_at) ")"
+        (a.user_id) " AND totp_enabled_at = " (a.totp_enabled_at) ") AND " [a.cap.open()]
     ];
     batch.extend(accept(
         evidence,
@@ -79,27 +89,29 @@ pub async fn spend(
         (sid) ")"
     ];
     batch.push(insert_statement(session, Some(won.clone())));
-    // A failure counts against the token (5 and it is dead) and the account (delays),
-    // only while the token is live and the account not locked.
+    // A failure counts against the token (5 and it is dead), the account (delays) and
+    // the factor's hard cap, only while the token is live and nothing is locked.
     batch.push(sql![
         "UPDATE mfa_attempts SET failures = failures + 1, last_failure_by = " (sid)
         " WHERE token_hash = " (token) " AND consumed_by IS NULL AND failures < "
         {MAX_CODE_ATTEMPTS.to_string()} " AND expires_at > " (a.now) " AND "
-        [unlocked(a.throttle_key, a.now)]
+        [unlocked(a.throttle_key, a.now)] " AND " [a.cap.open()]
     ]);
     let failed = sql![
         "EXISTS (SELECT 1 FROM mfa_attempts WHERE token_hash = " (token)
         " AND last_failure_by = " (sid) ")"
     ];
+    batch.push(a.cap.strike(sid, failed.clone()));
     batch.push(count_failure(a.throttle_key, sid, a.now, failed));
+    batch.extend(a.recovers.iter().map(|k| hard_cap::clear(k, won.clone())));
     batch.push(reset(a.throttle_key, won));
     batch.push(sql![
         "SELECT (consumed_by IS " (sid) ") AS won, (last_failure_by IS " (sid) ") AS counted, "
         "failures, (consumed_by IS NULL AND failures < " {MAX_CODE_ATTEMPTS.to_string()}
         " AND expires_at > " (a.now) ") AS live, "
         "COALESCE((SELECT locked_until FROM throttle WHERE key = " (a.throttle_key) "), 0) AS locked_until, "
-        "COALESCE((SELECT failures FROM throttle WHERE key = " (a.throttle_key) "), 0) AS account_failures "
-        "FROM mfa_attempts WHERE token_hash = " (token)
+        "COALESCE((SELECT failures FROM throttle WHERE key = " (a.throttle_key) "), 0) AS account_failures, "
+        [a.cap.count()] " AS cap_failures FROM mfa_attempts WHERE token_hash = " (token)
     ]);
 
     let results = db.batch("mfa.spend", &batch).await?;
@@ -111,6 +123,7 @@ pub async fn spend(
         live: i64,
         locked_until: i64,
         account_failures: i64,
+        cap_failures: i64,
     }
     let v: Verdict = verdict(&results, "mfa verdict")?;
     Ok(if v.won == 1 {
@@ -119,11 +132,14 @@ pub async fn spend(
         Outcome::WrongCode {
             attempts_remaining: (MAX_CODE_ATTEMPTS - v.failures).max(0),
             account_failures: v.account_failures,
+            cap_failures: v.cap_failures,
         }
     } else if v.live == 1 && v.locked_until > a.now {
         Outcome::Throttled {
             locked_until: v.locked_until,
         }
+    } else if v.live == 1 && v.cap_failures >= a.cap.limit {
+        Outcome::Locked
     } else {
         Outcome::TokenDead
     })
@@ -134,9 +150,9 @@ pub async fn spend(
 pub async fn purge_stale(db: &Db, now: i64) -> Result<(), StoreError> {
     let batch = [
         sql!["DELETE FROM mfa_attempts WHERE expires_at < "(now - 60)],
-        sql!["DELETE FROM throttle WHERE locked_until < "(
-            now - THROTTLE_MEMORY_SECONDS
-        )],
+        // Hard-cap rows are never forgotten by age (see `domain::throttle::CAP_PREFIX`).
+        sql!["DELETE FROM throttle WHERE locked_until < " (now - THROTTLE_MEMORY_SECONDS)
+            " AND key NOT LIKE " {format!("'{CAP_PREFIX}%'")}],
     ];
     db.batch("purge_stale", &batch).await?;
     Ok(())

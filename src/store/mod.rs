@@ -24,6 +24,8 @@ pub mod events;
 #[cfg(target_arch = "wasm32")]
 pub mod factors;
 #[cfg(target_arch = "wasm32")]
+pub mod hard_cap;
+#[cfg(target_arch = "wasm32")]
 pub mod mfa;
 #[cfg(target_arch = "wasm32")]
 pub mod sessions;

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 #[path = "contract.rs"]
 mod contract;
 
-use crate::common::{spawn_app, TestApp, TestResponse};
+use crate::common::{spawn_app, spawn_app_with, TestApp, TestResponse};
 // The route table the Worker routes with.
 use crate::support::{code, secret_from, wrong_code, PASSWORD};
 use contract::{spec, Spec};
@@ -152,6 +152,7 @@ fn every_api_error() -> Vec<ApiError> {
         ApiError::AlreadyEnabled,
         ApiError::NotEnabled,
         ApiError::EnrollmentExpired,
+        ApiError::FactorLocked { factor: "totp" },
         ApiError::TooManyAttempts { retry_after: 1 },
         ApiError::RateLimited { retry_after: 60 },
         ApiError::NotFound,
@@ -177,6 +178,7 @@ fn every_api_error() -> Vec<ApiError> {
             | ApiError::AlreadyEnabled
             | ApiError::NotEnabled
             | ApiError::EnrollmentExpired
+            | ApiError::FactorLocked { .. }
             | ApiError::TooManyAttempts { .. }
             | ApiError::RateLimited { .. }
             | ApiError::NotFound
@@ -261,6 +263,7 @@ fn the_document_knows_every_event_kind_and_mfa_method() {
         EventKind::LoginFailed,
         EventKind::SecondFactorFailed,
         EventKind::Lockout,
+        EventKind::FactorLocked,
         EventKind::TotpEnabled,
         EventKind::TotpDisabled,
         EventKind::RecoveryCodeUsed,
@@ -275,6 +278,7 @@ fn the_document_knows_every_event_kind_and_mfa_method() {
             | EventKind::LoginFailed
             | EventKind::SecondFactorFailed
             | EventKind::Lockout
+            | EventKind::FactorLocked
             | EventKind::TotpEnabled
             | EventKind::TotpDisabled
             | EventKind::RecoveryCodeUsed
@@ -629,6 +633,77 @@ fn token(body: &Value, field: &str) -> String {
         .as_str()
         .unwrap_or_else(|| panic!("no {field} in {body}"))
         .to_owned()
+}
+
+/// Locks TOTP, then the password, of a user with 2FA, and the password of one without;
+/// each route that checks a locked factor answers 423 `factor_locked`.
+fn walk_locked_factors(c: &Walk) {
+    let (_, confirmed) = c.user_with_totp("lena");
+    let aal2 = token(&confirmed, "access_token");
+    let mfa_token = token(&c.login("lena"), "mfa_token");
+    let wrong = json!({ "mfa_token": mfa_token, "code": "000000" });
+    for _ in 0..2 {
+        c.expect(
+            c.post("/v1/login/mfa", &wrong, None),
+            401,
+            Some("invalid_code"),
+        );
+    }
+    c.expect(
+        c.post("/v1/login/mfa", &wrong, None),
+        423,
+        Some("factor_locked"),
+    );
+    let off = json!({ "password": PASSWORD, "code": "000000" }).to_string();
+    c.expect(
+        c.send("DELETE", "/v1/2fa/totp", Some(&off), Some(&aal2), None),
+        423,
+        Some("factor_locked"),
+    );
+    c.expect(
+        c.post(
+            "/v1/2fa/recovery-codes",
+            &json!({ "code": "000000" }),
+            Some(&aal2),
+        ),
+        423,
+        Some("factor_locked"),
+    );
+
+    c.register("mona");
+    let aal1 = token(&c.login("mona"), "access_token");
+    for name in ["lena", "mona"] {
+        let wrong = json!({ "username": name, "password": "wrong password" });
+        for _ in 0..2 {
+            c.expect(
+                c.post("/v1/login", &wrong, None),
+                401,
+                Some("invalid_credentials"),
+            );
+        }
+    }
+    let right = json!({ "username": "lena", "password": PASSWORD });
+    c.expect(
+        c.post("/v1/login", &right, None),
+        423,
+        Some("factor_locked"),
+    );
+    c.expect(
+        c.post(
+            "/v1/2fa/totp/enroll",
+            &json!({ "password": PASSWORD }),
+            Some(&aal1),
+        ),
+        423,
+        Some("factor_locked"),
+    );
+    let change =
+        json!({ "current_password": PASSWORD, "new_password": "an entirely new passphrase" });
+    c.expect(
+        c.post("/v1/password", &change, Some(&aal1)),
+        423,
+        Some("factor_locked"),
+    );
 }
 
 #[test]
@@ -1169,6 +1244,12 @@ fn every_response_along_the_flows_matches_the_document() {
         let limited = w.expect(limited, 429, Some("rate_limited"));
         assert_eq!(limited.header("retry-after"), Some("60"));
     }
+
+    // The hard cap, on an app whose cap is 2 (every factor of every route that checks one).
+    let capped = spawn_app_with(&[("MAX_FAILED_ATTEMPTS", "2")]);
+    let c = Walk::new(&capped);
+    walk_locked_factors(&c);
+    w.seen.borrow_mut().extend(c.seen.take());
 
     // Every documented status was seen (500s aside: nothing here makes the Worker fail).
     let seen = w.seen.borrow();

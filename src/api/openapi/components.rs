@@ -181,6 +181,7 @@ pub fn every_error() -> Vec<ApiError> {
         ApiError::AlreadyEnabled,
         ApiError::NotEnabled,
         ApiError::EnrollmentExpired,
+        ApiError::FactorLocked { factor: "password" },
         ApiError::TooManyAttempts { retry_after: 57 },
         ApiError::RateLimited { retry_after: 60 },
         ApiError::NotFound,
@@ -206,6 +207,7 @@ pub fn every_error() -> Vec<ApiError> {
             | ApiError::AlreadyEnabled
             | ApiError::NotEnabled
             | ApiError::EnrollmentExpired
+            | ApiError::FactorLocked { .. }
             | ApiError::TooManyAttempts { .. }
             | ApiError::RateLimited { .. }
             | ApiError::NotFound
@@ -240,6 +242,11 @@ pub fn error_schema() -> Value {
                 "type": "integer",
                 "minimum": 1,
                 "description": "Only with `insufficient_user_authentication` when the session did use a second factor, but longer ago than the aal2 lifetime allows (`AAL2_MAX_AGE`): log in again with a second factor. The same as the `max_age` of the `WWW-Authenticate` challenge (RFC 9470)."
+            },
+            "factor": {
+                "type": "string",
+                "enum": ["password", "totp", "recovery_code"],
+                "description": "Only with 423 `factor_locked`: the factor that failed too often in a row for this account (at most 100, `MAX_FAILED_ATTEMPTS`). Waiting does not unlock it: a recovery code unlocks `totp`; new recovery codes (made with the authenticator) unlock `recovery_code`; `password` stays locked until the account is recovered."
             },
             "retry_after": {
                 "type": "integer",

@@ -14,6 +14,7 @@ use crate::error::ApiError;
 const USER_ID: &str = "pA1f8e3oLqgfGWLjpMddHA";
 const ACCESS_TOKEN: &str = "eyJhbGciOiJFZERTQSIsImtpZCI6ImsxIiwidHlwIjoiYXQrand0In0.eyJpc3MiOiJodHRwOi8vMTI3LjAuMC4xOjg3ODciLCJzdWIiOiJwQTFmOGUzb0xxZ2ZHV0xqcE1kZEhBIn0.c2lnbmF0dXJlLXNpZ25hdHVyZS1zaWduYXR1cmUtc2lnbmF0dXJlLXNpZ25hdHVyZS1zaWc";
 const REFRESH_TOKEN: &str = "rt_3q2-7wE1bKcY0vFzN5uR8tPjHgD6sLmXoAiQeZyWnTb";
+const DEVICE_TOKEN: &str = "dvt_k20261203a1b2.Qm9sZC1uZXctZGV2aWNl0w.1796000000.Zm9yLWV4YW1wbGUtb25seS1ub3QtYS1yZWFsLW1hYy0";
 const MFA_TOKEN: &str = "mfa_Yk2b8Qm1rT7vX0cN4eH6jD3sF9aL5pGwUzKoIiEyRtB";
 const TOTP_SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 const QR_SVG: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="232" height="232" viewBox="0 0 232 232" shape-rendering="crispEdges"><path fill="#ffffff" d="M0 0h232v232H0z"/></svg>"##;
@@ -23,6 +24,14 @@ const REFRESH: (&str, &str, &str) = (
     "refreshToken",
     "Rotate the refresh token of the new session.",
 );
+
+/// A finished login: with the device token of this client.
+fn logged_in() -> Authenticated {
+    Authenticated {
+        device_token: Some(DEVICE_TOKEN.into()),
+        ..authenticated()
+    }
+}
 
 fn authenticated() -> Authenticated {
     Authenticated::new(ACCESS_TOKEN.into(), 900, REFRESH_TOKEN.into())
@@ -92,12 +101,13 @@ pub fn describe(doc: &mut Doc) {
     doc.post("/v1/login", "login", "login", "Log in, step 1: the password")
         .describe("Checks the password. Without two-factor authentication the answer is `authenticated` (tokens, aal1). With it, the answer is `mfa_required` with an `mfa_token` for `POST /v1/login/mfa`. Wrong passwords are throttled per account (429 `too_many_attempts`) and logins per client address (30 a minute, 429 `rate_limited`).")
         .body::<LoginRequest>(&[("login", json!({"username": "alice", "password": "correct horse battery staple"}))])
-        .replies_one_of::<LoginResult>(200, "The password is right: either finished or a second factor is needed.", &[("authenticated", "No second factor on the account", json!(authenticated())), ("mfa_required", "Two-factor authentication is on", json!(MfaRequired { status: "mfa_required", mfa_token: MFA_TOKEN.into(), expires_in: 300, methods: &MFA_METHODS }))])
+        .replies_one_of::<LoginResult>(200, "The password is right: either finished or a second factor is needed.", &[("authenticated", "No second factor on the account", json!(logged_in())), ("mfa_required", "Two-factor authentication is on", json!(MfaRequired { status: "mfa_required", mfa_token: MFA_TOKEN.into(), expires_in: 300, methods: &MFA_METHODS }))])
         .link("SecondFactor", "loginMfa", json!({ "mfa_token": "$response.body#/mfa_token" }), "With `mfa_required`: finish the login with a second factor.")
         .link("Refresh", "refreshToken", json!({ "refresh_token": "$response.body#/refresh_token" }), "With `authenticated`: rotate the refresh token.")
         .bad_body("", &[ApiError::InvalidRequest("request body is not valid JSON".into())])
         .fails(401, "Wrong username or password (the same answer whether or not the account exists).", &[ApiError::InvalidCredentials])
         .shared(413, "PayloadTooLarge")
+        .fails(423, "`factor_locked`: 100 wrong passwords in a row for this account (800-63B's hard limit): password login stays locked until the account is recovered; waiting does not help.", &[ApiError::FactorLocked { factor: "password" }])
         .fails(429, "`too_many_attempts`: this account had too many wrong passwords and is locked for `retry_after` seconds. `rate_limited`: too many logins from this client address.", &[ApiError::RateLimited { retry_after: 60 }, ApiError::TooManyAttempts { retry_after: 57 }])
         .shared(500, "InternalError")
         .shared(503, "Unavailable")
@@ -105,11 +115,12 @@ pub fn describe(doc: &mut Doc) {
     doc.post("/v1/login/mfa", "loginMfa", "login", "Log in, step 2: the second factor")
         .describe("Exchanges the `mfa_token` and exactly one of a TOTP `code` or a `recovery_code` for tokens (aal2). Each mfa_token accepts a few wrong codes (`attempts_remaining`); wrong codes are also throttled per account. 30 submissions per client address per minute.")
         .body::<MfaRequest>(&[("totp", json!({"mfa_token": "mfa_Yk2b8Qm1rT7vX0cN4eH6jD3sF9aL5pGwUzKoIiEyRtB", "code": "123456"})), ("recovery_code", json!({"mfa_token": "mfa_Yk2b8Qm1rT7vX0cN4eH6jD3sF9aL5pGwUzKoIiEyRtB", "recovery_code": "7k2m-x9qd-4hv1-c8np"}))])
-        .replies(200, "Logged in with two factors.", &authenticated())
+        .replies(200, "Logged in with two factors.", &logged_in())
         .link(REFRESH.0, REFRESH.1, refresh_link(), REFRESH.2)
         .bad_body("Or not exactly one of `code` and `recovery_code`, or a malformed one.", &[ApiError::InvalidRequest("request body is not valid JSON".into())])
         .fails(401, "`invalid_mfa_token`: unknown, expired or used up (log in again). `invalid_code`: wrong code; `attempts_remaining` says how many more this mfa_token accepts.", &[ApiError::InvalidMfaToken, ApiError::InvalidCode { attempts_remaining: Some(3) }])
         .shared(413, "PayloadTooLarge")
+        .fails(423, "`factor_locked`: the factor named in `factor` failed 100 times in a row for this account: a recovery code unlocks `totp`; new recovery codes unlock `recovery_code`.", &[ApiError::FactorLocked { factor: "totp" }])
         .fails(429, "`too_many_attempts`: too many wrong codes for this account. `rate_limited`: too many submissions from this client address.", &[ApiError::RateLimited { retry_after: 60 }, ApiError::TooManyAttempts { retry_after: 57 }])
         .shared(500, "InternalError")
         .shared(503, "Unavailable")
@@ -163,6 +174,7 @@ pub fn describe(doc: &mut Doc) {
         .bad_body("Or `weak_password`, both `code` and `recovery_code`, a malformed one, or none while two-factor authentication is on (`invalid_request`).", &[ApiError::InvalidRequest("request body is not valid JSON".into()), ApiError::WeakPassword("password must be at least 15 characters")])
         .fails(401, "`invalid_token`: no valid access token. `invalid_credentials`: wrong current password. `invalid_code`: wrong second factor.", &[ApiError::InvalidToken, ApiError::InvalidCredentials, ApiError::InvalidCode { attempts_remaining: None }])
         .shared(413, "PayloadTooLarge")
+        .fails(423, "`factor_locked`: the password or the second factor named in `factor` failed 100 times in a row for this account and stays locked until the account recovers (a recovery code unlocks `totp`).", &[ApiError::FactorLocked { factor: "password" }, ApiError::FactorLocked { factor: "totp" }])
         .fails(429, "`too_many_attempts`: too many wrong passwords or codes for this account. `rate_limited`: too many requests from this client address.", &[ApiError::RateLimited { retry_after: 60 }, ApiError::TooManyAttempts { retry_after: 57 }])
         .shared(500, "InternalError")
         .shared(503, "Unavailable")
@@ -230,6 +242,7 @@ pub fn describe(doc: &mut Doc) {
         .fails(401, "`invalid_token`: no valid access token. `invalid_credentials`: wrong password.", &[ApiError::InvalidToken, ApiError::InvalidCredentials])
         .fails(409, "Two-factor authentication is already on.", &[ApiError::AlreadyEnabled])
         .shared(413, "PayloadTooLarge")
+        .fails(423, "`factor_locked`: 100 wrong passwords in a row for this account (800-63B's hard limit): password login stays locked until the account is recovered; waiting does not help.", &[ApiError::FactorLocked { factor: "password" }])
         .fails(429, "`too_many_attempts`: too many wrong passwords for this account. `rate_limited`: too many requests from this client address.", &[ApiError::RateLimited { retry_after: 60 }, ApiError::TooManyAttempts { retry_after: 57 }])
         .shared(500, "InternalError")
         .shared(503, "Unavailable")
@@ -258,6 +271,7 @@ pub fn describe(doc: &mut Doc) {
         .fails(401, "`invalid_token`: no valid access token. `insufficient_user_authentication`: the session did not use a second factor, or used it longer ago than the aal2 lifetime (`max_age` then says how recent it must be): log in with one. `invalid_credentials`: wrong password. `invalid_code`: wrong or already used second factor.", &[ApiError::InvalidToken, ApiError::InsufficientAuthentication { max_age: None }, ApiError::InvalidCredentials, ApiError::InvalidCode { attempts_remaining: None }])
         .fails(409, "Two-factor authentication is not on.", &[ApiError::NotEnabled])
         .shared(413, "PayloadTooLarge")
+        .fails(423, "`factor_locked`: the password or the second factor named in `factor` failed 100 times in a row for this account and stays locked until the account recovers (a recovery code unlocks `totp`).", &[ApiError::FactorLocked { factor: "password" }, ApiError::FactorLocked { factor: "totp" }])
         .fails(429, "`too_many_attempts`: too many wrong passwords or codes for this account. `rate_limited`: too many requests from this client address.", &[ApiError::RateLimited { retry_after: 60 }, ApiError::TooManyAttempts { retry_after: 57 }])
         .shared(500, "InternalError")
         .shared(503, "Unavailable")
@@ -271,6 +285,7 @@ pub fn describe(doc: &mut Doc) {
         .fails(401, "`invalid_token`: no valid access token. `insufficient_user_authentication`: the session did not use a second factor, or used it longer ago than the aal2 lifetime (`max_age`). `invalid_code`: wrong or already used second factor.", &[ApiError::InvalidToken, ApiError::InsufficientAuthentication { max_age: None }, ApiError::InvalidCode { attempts_remaining: None }])
         .fails(409, "Two-factor authentication is not on.", &[ApiError::NotEnabled])
         .shared(413, "PayloadTooLarge")
+        .fails(423, "`factor_locked`: the factor named in `factor` failed 100 times in a row for this account: a recovery code unlocks `totp`; new recovery codes unlock `recovery_code`.", &[ApiError::FactorLocked { factor: "totp" }])
         .fails(429, "`too_many_attempts`: too many wrong codes for this account. `rate_limited`: too many requests from this client address.", &[ApiError::RateLimited { retry_after: 60 }, ApiError::TooManyAttempts { retry_after: 57 }])
         .shared(500, "InternalError")
         .shared(503, "Unavailable")

@@ -10,6 +10,7 @@ pub mod totp;
 use serde::{Deserialize, Serialize};
 
 use super::recovery::{RecoveryCode, RecoveryHasher};
+use super::throttle::CappedFactor;
 use super::totp::{TotpCode, TotpSecret};
 
 /// Which second factor a session used.
@@ -25,6 +26,22 @@ impl SecondFactor {
         match self {
             SecondFactor::Totp => totp::AMR,
             SecondFactor::RecoveryCode => recovery_code::AMR,
+        }
+    }
+
+    pub fn capped(self) -> CappedFactor {
+        match self {
+            SecondFactor::Totp => CappedFactor::Totp,
+            SecondFactor::RecoveryCode => CappedFactor::RecoveryCode,
+        }
+    }
+
+    /// The hard caps a success with this factor ends: its own run of failures, and for
+    /// a recovery code a locked TOTP too (that is what recovery codes are for).
+    pub fn recovers(self) -> &'static [CappedFactor] {
+        match self {
+            SecondFactor::Totp => &[CappedFactor::Totp],
+            SecondFactor::RecoveryCode => &[CappedFactor::RecoveryCode, CappedFactor::Totp],
         }
     }
 }
@@ -134,5 +151,18 @@ mod tests {
             Evidence::TotpStep(None)
         ));
         assert_eq!(rc.factor(), SecondFactor::RecoveryCode);
+    }
+
+    #[test]
+    fn a_recovery_code_recovers_a_locked_totp_but_not_the_reverse() {
+        for f in [SecondFactor::Totp, SecondFactor::RecoveryCode] {
+            assert!(f.recovers().contains(&f.capped()));
+        }
+        assert!(SecondFactor::RecoveryCode
+            .recovers()
+            .contains(&CappedFactor::Totp));
+        assert!(!SecondFactor::Totp
+            .recovers()
+            .contains(&CappedFactor::RecoveryCode));
     }
 }

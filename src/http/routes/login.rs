@@ -24,7 +24,8 @@ pub async fn login(mut req: Request, ctx: &Ctx) -> Result<Handled, ApiError> {
     ) else {
         return Err(ApiError::InvalidCredentials);
     };
-    match password_login::login(ctx, &username, &password).await? {
+    let device_token = input.device_token.as_deref();
+    match password_login::login(ctx, &username, &password, device_token).await? {
         LoginOutcome::Authenticated(issued) => {
             let reply = Reply::ok(&render::authenticated(&issued));
             Ok((reply, Some(issued.user_id)))

@@ -13,6 +13,7 @@ mod totp;
 
 use serde::Deserialize;
 
+use super::hard_cap::{self, Cap};
 use super::sql::{sql, Sql};
 use super::{verdict, Db, StoreError};
 use crate::domain::factors::Evidence;
@@ -71,8 +72,16 @@ pub fn reset<'a>(key: &'a str, succeeded: Sql<'a>) -> Sql<'a> {
 #[derive(Debug, PartialEq, Eq)]
 pub enum CodeOutcome {
     Accepted,
-    Wrong { account_failures: i64 },
-    Throttled { locked_until: i64 },
+    Wrong {
+        account_failures: i64,
+        /// Consecutive failures of this factor, this one included.
+        cap_failures: i64,
+    },
+    Throttled {
+        locked_until: i64,
+    },
+    /// The factor reached its hard cap.
+    Locked,
 }
 
 /// A fresh second factor offered for a step-up action.
@@ -84,6 +93,10 @@ pub struct CodeCheck<'a> {
     pub nonce: &'a str,
     pub now: i64,
     pub evidence: &'a Evidence,
+    /// The hard cap of the submitted factor.
+    pub cap: Cap<'a>,
+    /// Hard caps that a success ends (the factor's own, and those it recovers).
+    pub recovers: &'a [String],
 }
 
 impl<'a> CodeCheck<'a> {
@@ -101,28 +114,33 @@ pub async fn spend_for_action(
     label: &'static str,
     actions: Vec<Sql<'_>>,
 ) -> Result<CodeOutcome, StoreError> {
-    let mut batch = Vec::with_capacity(actions.len() + 4);
+    let mut batch = Vec::with_capacity(actions.len() + 6);
     batch.extend(accept(
         c.evidence,
         c.user_id,
         c.key,
         c.nonce,
         c.now,
-        sql!["1"],
+        c.cap.open(),
     ));
     batch.extend(actions);
     batch.push(count_failure(
         c.key,
         c.nonce,
         c.now,
-        sql!["NOT "[c.accepted()]],
+        sql!["NOT " [c.accepted()] " AND " [c.cap.open()]],
     ));
+    let counted =
+        sql!["EXISTS (SELECT 1 FROM throttle WHERE key = " (c.key) " AND last_by = " (c.nonce) ")"];
+    batch.push(c.cap.strike(c.nonce, counted));
+    batch.extend(c.recovers.iter().map(|k| hard_cap::clear(k, c.accepted())));
     batch.push(reset(c.key, c.accepted()));
     batch.push(sql![
         "SELECT " [c.accepted()] " AS accepted, "
         "COALESCE((SELECT locked_until FROM throttle WHERE key = " (c.key) "), 0) AS locked_until, "
         "COALESCE((SELECT failures FROM throttle WHERE key = " (c.key) "), 0) AS failures, "
-        "COALESCE((SELECT last_by = " (c.nonce) " FROM throttle WHERE key = " (c.key) "), 0) AS counted"
+        "COALESCE((SELECT last_by = " (c.nonce) " FROM throttle WHERE key = " (c.key) "), 0) AS counted, "
+        [c.cap.count()] " AS cap_failures"
     ]);
     let results = db.batch(label, &batch).await?;
     #[derive(Deserialize)]
@@ -131,6 +149,7 @@ pub async fn spend_for_action(
         locked_until: i64,
         failures: i64,
         counted: i64,
+        cap_failures: i64,
     }
     let v: Verdict = verdict(&results, "code verdict")?;
     Ok(if v.accepted == 1 {
@@ -138,14 +157,18 @@ pub async fn spend_for_action(
     } else if v.counted == 1 {
         CodeOutcome::Wrong {
             account_failures: v.failures,
+            cap_failures: v.cap_failures,
         }
     } else if v.locked_until > c.now {
         CodeOutcome::Throttled {
             locked_until: v.locked_until,
         }
+    } else if v.cap_failures >= c.cap.limit {
+        CodeOutcome::Locked
     } else {
         CodeOutcome::Wrong {
             account_failures: v.failures,
+            cap_failures: v.cap_failures,
         }
     })
 }
