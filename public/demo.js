@@ -230,6 +230,17 @@
     }
     session.access = body.access_token;
     session.refresh = typeof body.refresh_token === 'string' ? body.refresh_token : null;
+    if (typeof body.device_token === 'string' && lastUsername) rememberDevice(lastUsername, body.device_token);
+  }
+
+  // The device token of each account this browser has logged in to: its later password
+  // attempts wait only for their own failures, not for strangers' guesses.
+  function deviceKey(name) { return 'edge-login.device.' + name; }
+  function deviceToken(name) {
+    try { return localStorage.getItem(deviceKey(name)); } catch (_) { return null; }
+  }
+  function rememberDevice(name, token) {
+    try { localStorage.setItem(deviceKey(name), token); } catch (_) { /* private mode */ }
   }
 
   function clearSession() {
@@ -355,7 +366,10 @@
     if (!passwordInput.value) { passwordInput.focus(); throw new Error('The password is required'); }
     let result;
     try {
-      result = await api('POST', '/v1/login', { username, password: passwordInput.value });
+      const request = { username, password: passwordInput.value };
+      const device = deviceToken(username.toLowerCase());
+      if (device) request.device_token = device;
+      result = await api('POST', '/v1/login', request);
     } catch (err) {
       passwordInput.select();
       throw err;

@@ -196,11 +196,17 @@ test('demo page: register, enrol TOTP, recovery codes, log out, log in with a co
     assert.ok(await byId('me-error').isHidden());
     assert.match(await page.locator('#account-title').textContent(), new RegExp(username));
 
-    // Tokens stay in memory: nothing in web storage or cookies.
+    // Tokens stay in memory. Web storage holds only the device token of the finished login
+    // (it proves nothing by itself: it moves this browser's password attempts to their own
+    // throttle counter); no cookies.
     const stored = await page.evaluate(() => ({
-      local: localStorage.length, session: sessionStorage.length, cookie: document.cookie,
+      local: Object.keys(localStorage), session: sessionStorage.length, cookie: document.cookie,
+      device: localStorage.getItem('edge-login.device.' + document.querySelector('#login-username').value.toLowerCase()),
     }));
-    assert.deepEqual(stored, { local: 0, session: 0, cookie: '' });
+    assert.deepEqual(stored.local, ['edge-login.device.' + username], stored.local.join());
+    assert.match(stored.device, /^dvt_/);
+    assert.equal(stored.session, 0);
+    assert.equal(stored.cookie, '');
 
     await page.screenshot({ path: path.join(OUT, 'demo.png'), fullPage: true });
     // Chromium logs every 4xx answer to fetch(); the two deliberate 401s above are expected.
