@@ -13,6 +13,7 @@ pub mod opaque;
 pub mod password;
 pub mod random;
 pub mod recovery;
+pub mod request_log;
 pub mod secret_box;
 pub mod session;
 pub mod text;

@@ -8,6 +8,7 @@ mod routes;
 
 use worker::{event, Context, Date, Env, Request, Response, Result};
 
+use crate::domain::request_log::RequestLine;
 use crate::error::ApiError;
 use crate::services::Ctx;
 use reply::Reply;
@@ -19,7 +20,8 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     // The raw method (workers-rs maps unknown methods to GET).
     let method = req.inner().method();
     let path = crate::domain::text::url_path(&req.inner().url()).to_owned();
-    let header = |name: &str| req.headers().get(name).ok().flatten();
+    let headers = req.headers();
+    let header = |name: &str| headers.get(name).ok().flatten();
     let request_id = header("cf-ray").unwrap_or_else(crate::domain::opaque::random_id);
     let ip = header("cf-connecting-ip");
 
@@ -64,19 +66,15 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
             },
         );
     }
-    worker::console_log!(
-        "{}",
-        serde_json::json!({
-            "level": "info",
-            "msg": "request",
-            "request_id": request_id,
-            "method": method,
-            "path": routes::log_path(&path),
-            "status": reply.status,
-            "duration_ms": duration_ms,
-            "user_id": user_id,
-        })
-    );
+    let line = RequestLine {
+        request_id: &request_id,
+        method: &method,
+        path: routes::log_path(&path),
+        status: reply.status,
+        duration_ms,
+        user_id: user_id.as_deref(),
+    };
+    worker::console_log!("{}", line.render());
     reply.render()
 }
 

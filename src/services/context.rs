@@ -22,6 +22,7 @@ thread_local! {
     static CONFIG: OnceCell<Rc<Config>> = const { OnceCell::new() };
     // Read from the static assets on the first new password of this isolate.
     static BLOCKLIST: OnceCell<Rc<Blocklist>> = const { OnceCell::new() };
+    static SERVER_TIMING: OnceCell<bool> = const { OnceCell::new() };
     // The line for Argon2id across this isolate's requests (domain::turns).
     static TURNS: RefCell<Turns> = RefCell::new(Turns::default());
 }
@@ -127,11 +128,16 @@ impl Ctx {
         kv_from(&self.env, self.timings.clone())
     }
 
-    /// Whether `Server-Timing` is reported (a dev-only var).
+    /// Whether `Server-Timing` is reported (a dev-only var), read once per isolate: vars
+    /// do not change within an isolate's life, and this is asked on every request.
     pub fn server_timing(&self) -> bool {
-        self.env
-            .var("SERVER_TIMING")
-            .is_ok_and(|v| v.to_string() == "1")
+        SERVER_TIMING.with(|s| {
+            *s.get_or_init(|| {
+                self.env
+                    .var("SERVER_TIMING")
+                    .is_ok_and(|v| v.to_string() == "1")
+            })
+        })
     }
 
     /// Applies the per-client limit for `limit` (IPv6 per /64, domain::client_address).
