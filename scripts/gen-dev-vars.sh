@@ -10,7 +10,8 @@
 #                         Ed25519 seed; kid = k<UTC yyyymmdd><4 hex>.
 #   TOTP_ENCRYPTION_KEYS  same kid:key list format; key = base64url of 32 bytes (AES-256-GCM).
 #                         The first encrypts; all decrypt.
-#   RECOVERY_CODE_KEY     base64url of 32 bytes: HMAC-SHA-256 key for recovery-code hashes.
+#   RECOVERY_CODE_KEY     kid:key list; HMAC-SHA-256 keys for recovery-code hashes (the first
+#                         hashes new codes; all match). A bare key (no kid) is the old format.
 #   DEVICE_TOKEN_KEYS     kid:key list; HMAC-SHA-256 keys for device tokens (the first signs).
 set -euo pipefail
 
@@ -34,7 +35,7 @@ kid() { printf 'k%s%s' "$(date -u +%Y%m%d)" "$(rand_hex 2)"; }
 
 jwt_keys="$(kid):$(rand_b64url 32)"
 totp_keys="$(kid):$(rand_b64url 32)"
-recovery_key="$(rand_b64url 32)"
+recovery_key="$(kid):$(rand_b64url 32)"
 device_keys="$(kid):$(rand_b64url 32)"
 
 if [[ -e "$out" ]]; then

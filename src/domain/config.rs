@@ -5,7 +5,7 @@
 
 use super::cors::{CorsError, CorsPolicy};
 use super::device::DeviceTokens;
-use super::keys::{parse_key_list, parse_single_key, KeyError};
+use super::keys::{parse_key_list, parse_key_list_with_bare, KeyError};
 use super::recovery::RecoveryHasher;
 use super::secret_box::{SecretBox, SecretBoxError};
 use super::session::Aal2Lifetime;
@@ -28,6 +28,8 @@ pub struct Config {
     /// How many Argon2id computations may wait for their turn before new ones are
     /// refused (503 `overloaded`) instead of queued.
     pub argon2_queue_max: usize,
+    /// Security events older than this many days are deleted by the scheduled housekeeping.
+    pub event_retention_days: i64,
 }
 
 /// KV refuses TTLs under 60 s.
@@ -160,8 +162,9 @@ impl Config {
             "TOTP_ENCRYPTION_KEYS",
             &secret_required("TOTP_ENCRYPTION_KEYS")?,
         )?;
-        let recovery_key =
-            parse_single_key("RECOVERY_CODE_KEY", &secret_required("RECOVERY_CODE_KEY")?)?;
+        // A list since rotation; the single bare key it used to be still parses.
+        let recovery_keys =
+            parse_key_list_with_bare("RECOVERY_CODE_KEY", &secret_required("RECOVERY_CODE_KEY")?)?;
         let device_keys =
             parse_key_list("DEVICE_TOKEN_KEYS", &secret_required("DEVICE_TOKEN_KEYS")?)?;
 
@@ -174,7 +177,7 @@ impl Config {
                 seconds("ACCESS_TOKEN_TTL", 60, 3600)?,
             )?,
             totp_box: SecretBox::new(&totp_keys)?,
-            recovery: RecoveryHasher::new(recovery_key),
+            recovery: RecoveryHasher::new(recovery_keys),
             device_tokens: DeviceTokens::new(device_keys),
             // 800-63B allows at most 100; lower is for tests and stricter deployments.
             max_failed_attempts: count("MAX_FAILED_ATTEMPTS", 1, HARD_CAP)?,
@@ -188,6 +191,7 @@ impl Config {
                 idle: seconds("AAL2_IDLE_TIMEOUT", 1, 3_600)?,
             },
             argon2_queue_max: count("ARGON2_QUEUE_MAX", 1, 10_000)? as usize,
+            event_retention_days: count("EVENT_RETENTION_DAYS", 1, 3_650)?,
             cors: CorsPolicy::parse(&var("CORS_ALLOWED_ORIGINS").unwrap_or_default())?,
         })
     }
@@ -209,6 +213,7 @@ mod tests {
             ("MFA_TOKEN_TTL", "300".to_string()),
             ("ENROLLMENT_TTL", "600".to_string()),
             ("ARGON2_QUEUE_MAX", "128".to_string()),
+            ("EVENT_RETENTION_DAYS", "365".to_string()),
             ("AAL2_MAX_AGE", "86400".to_string()),
             ("AAL2_IDLE_TIMEOUT", "3600".to_string()),
             ("TOTP_ISSUER", "Edge Login".to_string()),

@@ -107,6 +107,56 @@ pub fn parse_single_key(name: &'static str, raw: &str) -> Result<Zeroizing<[u8; 
     decode_key(raw.trim()).map_err(|wrong| wrong.error(name, None))
 }
 
+/// A key and its kid, `None` for the bare key of a pre-list secret.
+pub type OptionalKidKey = (Option<String>, Zeroizing<[u8; 32]>);
+
+/// A key list that may also hold one bare key (no `kid:`), the format a secret had
+/// before it became a list: what that key made stays readable without a kid. `None`
+/// names the bare key.
+pub fn parse_key_list_with_bare(
+    name: &'static str,
+    raw: &str,
+) -> Result<Vec<OptionalKidKey>, KeyError> {
+    let mut out = Vec::new();
+    let mut listed = String::new();
+    for item in raw.split(',').map(str::trim) {
+        if item.contains(':') {
+            if !listed.is_empty() {
+                listed.push(',');
+            }
+            listed.push_str(item);
+            out.push(None);
+        } else {
+            if out
+                .iter()
+                .any(|e: &Option<Zeroizing<[u8; 32]>>| e.is_some())
+            {
+                return Err(KeyError::DuplicateKid {
+                    secret: name,
+                    kid: "(bare key)".into(),
+                });
+            }
+            out.push(Some(parse_single_key(name, item)?));
+        }
+    }
+    let mut with_kid = if listed.is_empty() {
+        Vec::new()
+    } else {
+        parse_key_list(name, &listed)?
+    }
+    .into_iter();
+    Ok(out
+        .into_iter()
+        .map(|bare| match bare {
+            Some(key) => (None, key),
+            None => {
+                let entry = with_kid.next().expect("one parsed entry per listed item");
+                (Some(entry.kid), entry.key)
+            }
+        })
+        .collect())
+}
+
 /// What is wrong with a key's text, before the secret and kid are known.
 enum BadKey {
     NotBase64,
@@ -170,6 +220,28 @@ mod tests {
         ] {
             let err = parse_key_list("K", &bad).unwrap_err().to_string();
             assert!(!err.contains(&short));
+        }
+    }
+
+    #[test]
+    fn a_list_may_keep_one_bare_key_of_the_old_format() {
+        let bare = URL_SAFE_NO_PAD.encode([9u8; 32]);
+        let keys = parse_key_list_with_bare("R", &bare).unwrap();
+        assert_eq!(keys.len(), 1);
+        assert_eq!(keys[0].0, None);
+        let keys =
+            parse_key_list_with_bare("R", &format!("{},{bare}", test_key_list(&["r2"]))).unwrap();
+        assert_eq!(keys[0].0.as_deref(), Some("r2"));
+        assert_eq!(*keys[0].1, [1u8; 32]);
+        assert_eq!((keys[1].0.as_deref(), *keys[1].1), (None, [9u8; 32]));
+        for bad in [
+            format!("{bare},{bare}"),
+            "".to_string(),
+            test_key_list(&["a", "a"]),
+            format!("r2:{bare},abc"),
+        ] {
+            let err = parse_key_list_with_bare("R", &bad).unwrap_err().to_string();
+            assert!(!err.contains(&bare), "{err}");
         }
     }
 

@@ -8,6 +8,7 @@ pub mod device;
 pub mod email;
 pub mod events;
 pub mod factors;
+pub mod housekeeping;
 pub mod keys;
 pub mod opaque;
 pub mod password;

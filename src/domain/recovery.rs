@@ -10,6 +10,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
+use super::keys::OptionalKidKey;
 use super::opaque::hex;
 use super::random;
 
@@ -74,21 +75,33 @@ impl RecoveryCode {
     }
 }
 
+/// Keys for recovery-code hashes, newest first (the `RECOVERY_CODE_KEY` list). A stored
+/// hash names its key (`kid$hex`) so an operator can see which codes a key still holds;
+/// hashes under the one bare key of the pre-list format carry no kid.
 pub struct RecoveryHasher {
-    key: Zeroizing<[u8; 32]>,
+    keys: Vec<OptionalKidKey>,
 }
 
 impl RecoveryHasher {
-    pub fn new(key: Zeroizing<[u8; 32]>) -> Self {
-        Self { key }
+    /// `keys` newest first; never empty (the secret's parser guarantees an entry).
+    pub fn new(keys: Vec<OptionalKidKey>) -> Self {
+        assert!(!keys.is_empty(), "a recovery-code key list has an entry");
+        Self { keys }
     }
 
+    /// The stored form under the newest key.
     pub fn hash(&self, user_id: &str, code: &RecoveryCode) -> String {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&*self.key).expect("any key length");
-        mac.update(user_id.as_bytes());
-        mac.update(b"\0");
-        mac.update(code.0.as_bytes());
-        hex(&mac.finalize().into_bytes())
+        let (kid, key) = &self.keys[0];
+        stored_hash(kid.as_deref(), key, user_id, code)
+    }
+
+    /// The code's stored form under every key: after a rotation a code issued under
+    /// an older key must still be found, in the same single statement.
+    pub fn candidates(&self, user_id: &str, code: &RecoveryCode) -> Vec<String> {
+        self.keys
+            .iter()
+            .map(|(kid, key)| stored_hash(kid.as_deref(), key, user_id, code))
+            .collect()
     }
 
     /// A fresh set: the display forms for the user, the hashes for storage.
@@ -102,12 +115,29 @@ impl RecoveryHasher {
     }
 }
 
+fn stored_hash(kid: Option<&str>, key: &[u8; 32], user_id: &str, code: &RecoveryCode) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("any key length");
+    mac.update(user_id.as_bytes());
+    mac.update(b"\0");
+    mac.update(code.0.as_bytes());
+    let digest = hex(&mac.finalize().into_bytes());
+    match kid {
+        Some(kid) => format!("{kid}${digest}"),
+        None => digest,
+    }
+}
+
+#[cfg(test)]
+pub(crate) fn test_hasher(fill: u8) -> RecoveryHasher {
+    RecoveryHasher::new(vec![(None, Zeroizing::new([fill; 32]))])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn hasher() -> RecoveryHasher {
-        RecoveryHasher::new(Zeroizing::new([3u8; 32]))
+        test_hasher(3)
     }
 
     #[test]
@@ -143,8 +173,27 @@ mod tests {
         let code = RecoveryCode::parse("0000-1111-2222-3333").unwrap();
         let h = hasher();
         assert_ne!(h.hash("u1", &code), h.hash("u2", &code));
-        let other = RecoveryHasher::new(Zeroizing::new([4u8; 32]));
+        let other = test_hasher(4);
         assert_ne!(h.hash("u1", &code), other.hash("u1", &code));
+    }
+
+    #[test]
+    fn rotation_keeps_codes_of_older_keys_findable() {
+        let code = RecoveryCode::parse("0000-1111-2222-3333").unwrap();
+        let old = test_hasher(3);
+        let rotated = RecoveryHasher::new(vec![
+            (Some("r2".into()), Zeroizing::new([5u8; 32])),
+            (None, Zeroizing::new([3u8; 32])),
+        ]);
+        let issued_before = old.hash("u1", &code);
+        assert!(!issued_before.contains('$'));
+        let candidates = rotated.candidates("u1", &code);
+        assert_eq!(candidates.len(), 2);
+        assert_eq!(candidates[1], issued_before);
+        // New codes are hashed under the newest key and say so.
+        assert_eq!(rotated.hash("u1", &code), candidates[0]);
+        assert!(candidates[0].starts_with("r2$"));
+        assert_eq!(candidates[0].len(), 3 + 64);
     }
 
     #[test]

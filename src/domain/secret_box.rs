@@ -59,6 +59,11 @@ impl SecretBox {
         })
     }
 
+    /// The kid new seals carry: a stored secret under any other kid is due for re-sealing.
+    pub fn newest_kid(&self) -> &str {
+        &self.keys[0].0
+    }
+
     pub fn seal(&self, plaintext: &[u8], associated: &str) -> String {
         let (kid, cipher) = &self.keys[0];
         let nonce = random::bytes::<12>();

@@ -5,6 +5,7 @@ mod render;
 mod reply;
 mod request;
 mod routes;
+mod scheduled;
 
 use worker::{event, Context, Date, Env, Request, Response, Result};
 

@@ -85,20 +85,7 @@ impl Ctx {
     }
 
     pub fn config(&self) -> Result<Rc<Config>, ServiceError> {
-        if let Some(c) = CONFIG.with(|c| c.get().cloned()) {
-            return Ok(c);
-        }
-        let loaded = Rc::new(
-            Config::load(
-                |name| self.env.var(name).ok().map(|v| v.to_string()),
-                |name| self.env.secret(name).ok().map(|v| v.to_string()),
-            )
-            .map_err(|e| ServiceError::Internal(format!("configuration: {e}")))?,
-        );
-        CONFIG.with(|c| {
-            let _ = c.set(loaded.clone());
-        });
-        Ok(loaded)
+        config(&self.env)
     }
 
     /// The common-password blocklist, fetched and decoded once per isolate. Without it
@@ -253,6 +240,24 @@ impl Ctx {
             store::events::record(&db, &events).await
         });
     }
+}
+
+/// The configuration, parsed on this isolate's first use.
+pub fn config(env: &Env) -> Result<Rc<Config>, ServiceError> {
+    if let Some(c) = CONFIG.with(|c| c.get().cloned()) {
+        return Ok(c);
+    }
+    let loaded = Rc::new(
+        Config::load(
+            |name| env.var(name).ok().map(|v| v.to_string()),
+            |name| env.secret(name).ok().map(|v| v.to_string()),
+        )
+        .map_err(|e| ServiceError::Internal(format!("configuration: {e}")))?,
+    );
+    CONFIG.with(|c| {
+        let _ = c.set(loaded.clone());
+    });
+    Ok(loaded)
 }
 
 pub fn db_from(env: &Env, timings: Rc<Timings>) -> Result<Db, StoreError> {

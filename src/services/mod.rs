@@ -8,6 +8,7 @@ pub mod context;
 pub mod events;
 pub mod factor_management;
 pub mod grant;
+pub mod housekeeping;
 pub mod password_change;
 mod password_check;
 pub mod password_login;

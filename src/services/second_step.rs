@@ -3,7 +3,7 @@
 
 use std::rc::Rc;
 
-use super::context::{db_from, kv_from};
+use super::context::kv_from;
 use super::grant::{Grant, Issued, Profile};
 use super::step_up::open_totp_secret;
 use super::{Ctx, ServiceError};
@@ -73,10 +73,10 @@ pub async fn complete(
     match outcome {
         Outcome::Accepted => {
             let now = ctx.now;
+            // Its attempt row goes with the scheduled housekeeping.
             ctx.after_response("mfa cleanup", move |env| async move {
-                let timings = Rc::new(Timings::default());
-                forget_mfa_challenge(&kv_from(&env, timings.clone())?, &token_hash).await?;
-                mfa::purge_stale(&db_from(&env, timings)?, now).await
+                forget_mfa_challenge(&kv_from(&env, Rc::new(Timings::default()))?, &token_hash)
+                    .await
             });
             ctx.event(EventKind::LoginSucceeded, user_id);
             if factor == SecondFactor::RecoveryCode {

@@ -15,7 +15,6 @@ use super::sql::sql;
 use super::{verdict, Db, StoreError};
 use crate::domain::factors::Evidence;
 use crate::domain::session::MAX_CODE_ATTEMPTS;
-use crate::domain::throttle::CAP_PREFIX;
 
 pub struct Attempt<'a> {
     pub token_hash: &'a str,
@@ -144,19 +143,3 @@ pub async fn spend(
         Outcome::TokenDead
     })
 }
-
-/// Housekeeping off the response path: attempt rows are only needed while their token
-/// lives, and a throttle row idle for a day is forgotten (its count starts over).
-pub async fn purge_stale(db: &Db, now: i64) -> Result<(), StoreError> {
-    let batch = [
-        sql!["DELETE FROM mfa_attempts WHERE expires_at < "(now - 60)],
-        // Hard-cap rows are never forgotten by age (see `domain::throttle::CAP_PREFIX`).
-        sql!["DELETE FROM throttle WHERE locked_until < " (now - THROTTLE_MEMORY_SECONDS)
-            " AND key NOT LIKE " {format!("'{CAP_PREFIX}%'")}],
-    ];
-    db.batch("purge_stale", &batch).await?;
-    Ok(())
-}
-
-/// How long an idle attempt counter is kept.
-pub const THROTTLE_MEMORY_SECONDS: i64 = 86_400;

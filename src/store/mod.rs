@@ -26,6 +26,8 @@ pub mod factors;
 #[cfg(target_arch = "wasm32")]
 pub mod hard_cap;
 #[cfg(target_arch = "wasm32")]
+pub mod housekeeping;
+#[cfg(target_arch = "wasm32")]
 pub mod mfa;
 #[cfg(target_arch = "wasm32")]
 pub mod sessions;

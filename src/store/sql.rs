@@ -76,6 +76,21 @@ impl<'a> Sql<'a> {
         self
     }
 
+    /// `(v1, v2, ...)` for `IN`, each value bound; `(NULL)` for none, which matches nothing.
+    pub fn list(values: &'a [String]) -> Self {
+        if values.is_empty() {
+            return Sql::default().push("(NULL)");
+        }
+        let mut out = Sql::default().push("(");
+        for (i, v) in values.iter().enumerate() {
+            if i > 0 {
+                out = out.push(", ");
+            }
+            out = out.bind(v);
+        }
+        out.push(")")
+    }
+
     pub fn append(mut self, other: Sql<'a>) -> Self {
         self.parts.extend(other.parts);
         self
@@ -127,6 +142,16 @@ pub(crate) use sql;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lists_bind_each_value_in_order() {
+        let values = vec!["a".to_string(), "b".to_string()];
+        let stmt = sql!["SELECT 1 WHERE x = " (7) " AND y IN " [Sql::list(&values)]];
+        let (text, args) = stmt.render();
+        assert_eq!(text, "SELECT 1 WHERE x = ?1 AND y IN (?2, ?3)");
+        assert_eq!(args, vec![Arg::Int(7), Arg::Text("a"), Arg::Text("b")]);
+        assert_eq!(Sql::list(&[]).render().0, "(NULL)");
+    }
 
     #[test]
     fn numbers_placeholders_in_order_across_spliced_guards() {

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 
 use super::sessions::{insert_statement, live, revoke_all_statement, NewSession};
-use super::sql::sql;
+use super::sql::{sql, Sql};
 use super::{rows, Db, StoreError};
 
 /// Everything the login step needs, in one SELECT.
@@ -102,9 +102,14 @@ pub async fn replace_totp_secret(
     old: &str,
     new: &str,
 ) -> Result<(), StoreError> {
-    let stmt = sql!["UPDATE users SET totp_secret = " (new) " WHERE id = " (id) " AND totp_secret = " (old)];
-    db.run("users.reseal_totp", &stmt).await?;
+    db.run("users.reseal_totp", &reseal_totp_statement(id, old, new))
+        .await?;
     Ok(())
+}
+
+/// Replaces the TOTP secret only where it is still `old`.
+pub fn reseal_totp_statement<'a>(id: &'a str, old: &'a str, new: &'a str) -> Sql<'a> {
+    sql!["UPDATE users SET totp_secret = " (new) " WHERE id = " (id) " AND totp_secret = " (old)]
 }
 
 /// Changes the password of a user without a second factor, ends every session and

@@ -60,8 +60,9 @@ pub enum Submitted {
 pub enum Evidence {
     /// The time step the code matched, or `None` when it matched no step in the window.
     TotpStep(Option<u64>),
-    /// The keyed hash of the recovery code, to look up among the user's unused codes.
-    RecoveryHash(String),
+    /// The recovery code's keyed hash under each recovery-code key, to look up among
+    /// the user's unused codes.
+    RecoveryHash(Vec<String>),
 }
 
 pub const TOTP_FORMAT: &str = totp::FORMAT;
@@ -107,7 +108,6 @@ impl Submitted {
 mod tests {
     use super::*;
     use crate::domain::totp::code_at;
-    use zeroize::Zeroizing;
 
     #[test]
     fn exactly_one_well_formed_factor() {
@@ -134,7 +134,7 @@ mod tests {
     #[test]
     fn evidence_names_the_matched_step_or_the_code_hash() {
         let secret = TotpSecret::from_bytes(b"12345678901234567890");
-        let hasher = RecoveryHasher::new(Zeroizing::new([1u8; 32]));
+        let hasher = crate::domain::recovery::test_hasher(1);
         let now = 1_800_000_000;
         let good = Submitted::parse(Some(&code_at(&secret, now)), None).unwrap();
         assert!(matches!(
@@ -145,7 +145,8 @@ mod tests {
         let Evidence::RecoveryHash(h) = rc.examine("u", Some(&secret), &hasher, now) else {
             panic!("recovery code must yield a hash")
         };
-        assert_eq!(h.len(), 64);
+        assert_eq!(h.len(), 1);
+        assert_eq!(h[0].len(), 64);
         assert!(matches!(
             good.examine("u", None, &hasher, now),
             Evidence::TotpStep(None)

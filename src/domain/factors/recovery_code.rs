@@ -15,5 +15,5 @@ pub fn parse(raw: &str) -> Result<RecoveryCode, &'static str> {
 }
 
 pub fn examine(code: &RecoveryCode, user_id: &str, hasher: &RecoveryHasher) -> Evidence {
-    Evidence::RecoveryHash(hasher.hash(user_id, code))
+    Evidence::RecoveryHash(hasher.candidates(user_id, code))
 }

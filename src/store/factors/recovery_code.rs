@@ -3,8 +3,10 @@
 
 use crate::store::sql::{sql, Sql};
 
+/// `hashes`: the code's stored form under each recovery-code key (one per key of the
+/// list, so a code issued before a rotation is still found).
 pub(super) fn accept<'a>(
-    hash: &'a str,
+    hashes: &'a [String],
     user_id: &'a str,
     nonce: &'a str,
     now: i64,
@@ -13,7 +15,7 @@ pub(super) fn accept<'a>(
 ) -> Sql<'a> {
     sql![
         "UPDATE recovery_codes SET used_at = " (now) ", used_by = " (nonce)
-        " WHERE user_id = " (user_id) " AND code_hash = " (hash) " AND used_at IS NULL AND "
+        " WHERE user_id = " (user_id) " AND code_hash IN " [Sql::list(hashes)] " AND used_at IS NULL AND "
         [unlocked] " AND " [extra]
         " AND EXISTS (SELECT 1 FROM users WHERE id = " (user_id) " AND totp_enabled_at IS NOT NULL)"
     ]
