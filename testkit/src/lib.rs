@@ -25,8 +25,8 @@ mod wrangler;
 pub use files::{copy_dir, log_tail, FileLock, LOG_TAIL_BYTES};
 pub use net::{free_port, free_ports};
 pub use process::{
-    clear_make_env, run_checked, wait_for, Ready, StartError, StartFailure, WorkerProcess,
-    KILL_GRACE,
+    clear_make_env, run_checked, run_output, wait_for, Ready, StartError, StartFailure,
+    WorkerProcess, KILL_GRACE,
 };
 pub use template::{StateTemplate, TemplateSpec, FINGERPRINT_FILE};
 pub use wrangler::{quiet_wrangler_env, WranglerDev};

@@ -393,12 +393,17 @@ pub fn clear_make_env(cmd: &mut Command) -> &mut Command {
 /// Runs `cmd` to completion (stdin from /dev/null, outside any running make); on failure the
 /// error names `what` and holds the tail of its output.
 pub fn run_checked(cmd: &mut Command, what: &str) -> Result<(), String> {
+    run_output(cmd, what).map(drop)
+}
+
+/// Like [`run_checked`], handing back the command's standard output when it succeeded.
+pub fn run_output(cmd: &mut Command, what: &str) -> Result<String, String> {
     clear_make_env(cmd.stdin(Stdio::null()));
     let out = cmd
         .output()
         .map_err(|e| format!("could not run {what}: {e}"))?;
     if out.status.success() {
-        return Ok(());
+        return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
     }
     let text = format!(
         "{}{}",

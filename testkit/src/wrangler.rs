@@ -42,6 +42,7 @@ pub struct WranglerDev {
     log_level: String,
     vars: Vec<(String, String)>,
     wrangler_log_dir: Option<PathBuf>,
+    test_scheduled: bool,
 }
 
 impl WranglerDev {
@@ -61,6 +62,7 @@ impl WranglerDev {
             log_level: "log".to_owned(),
             vars: Vec::new(),
             wrangler_log_dir: None,
+            test_scheduled: false,
         }
     }
 
@@ -105,6 +107,12 @@ impl WranglerDev {
         self
     }
 
+    /// `--test-scheduled`: `GET /__scheduled?cron=...` runs the Worker's scheduled handler.
+    pub fn test_scheduled(mut self, on: bool) -> Self {
+        self.test_scheduled = on;
+        self
+    }
+
     pub fn log_path(&self) -> &Path {
         &self.log_path
     }
@@ -132,6 +140,9 @@ impl WranglerDev {
             .arg(&self.state_dir)
             .args(["--log-level", &self.log_level])
             .arg("--show-interactive-dev-session=false");
+        if self.test_scheduled {
+            cmd.arg("--test-scheduled");
+        }
         for (name, value) in &self.vars {
             cmd.arg("--var").arg(format!("{name}:{value}"));
         }
@@ -193,7 +204,8 @@ mod tests {
         let dev = WranglerDev::new("/bin/wrangler", "/s/state", "/s/log")
             .current_dir("/repo")
             .log_level("warn")
-            .vars([("A", "1"), ("B", "x:y")]);
+            .vars([("A", "1"), ("B", "x:y")])
+            .test_scheduled(true);
         let cmd = dev.command(1234, 5678);
         assert_eq!(cmd.get_program(), "/bin/wrangler");
         assert_eq!(cmd.get_current_dir(), Some(Path::new("/repo")));
@@ -201,7 +213,7 @@ mod tests {
             args(&cmd).join(" "),
             "dev --ip 127.0.0.1 --port 1234 --inspector-ip 127.0.0.1 --inspector-port 5678 \
              --persist-to /s/state --log-level warn --show-interactive-dev-session=false \
-             --var A:1 --var B:x:y"
+             --test-scheduled --var A:1 --var B:x:y"
         );
         let envs: Vec<_> = cmd.get_envs().collect();
         assert!(envs.contains(&("WRANGLER_HIDE_BANNER".as_ref(), Some("true".as_ref()))));
@@ -217,6 +229,7 @@ mod tests {
             "dev --config /snap/wrangler.toml"
         );
         assert!(args(&cmd).contains(&"log".to_owned()));
+        assert!(!args(&cmd).contains(&"--test-scheduled".to_owned()));
         assert!(cmd
             .get_envs()
             .any(|e| e == ("WRANGLER_LOG_PATH".as_ref(), Some("/logs".as_ref()))));

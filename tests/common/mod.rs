@@ -30,7 +30,8 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use edge_login_testkit::{
-    log_tail, run_checked, Ready, StateTemplate, TemplateSpec, WorkerProcess, WranglerDev,
+    log_tail, quiet_wrangler_env, run_checked, run_output, Ready, StateTemplate, TemplateSpec,
+    WorkerProcess, WranglerDev,
 };
 use serde_json::Value;
 
@@ -180,6 +181,8 @@ fn start_worker(
         .log_level(&log_level)
         .vars(vars.iter().copied())
         .wrangler_log_dir(dir.join("wrangler-logs"))
+        // `GET /__scheduled?cron=...` runs the Cron Trigger's handler (TestApp::run_cron).
+        .test_scheduled(true)
         .start(&Ready::get("/health", timeout))
         .unwrap_or_else(|e| panic!("{e}"))
 }
@@ -297,6 +300,30 @@ impl TestApp {
         self.port = worker.port();
         self.address = worker.base_url();
         self.worker = worker;
+    }
+
+    /// Runs the Worker's scheduled handler now, as its Cron Trigger would.
+    pub fn run_cron(&self) {
+        let response = self.get("/__scheduled?cron=17+*+*+*+*");
+        assert_eq!(response.status, 200, "{}", response.body);
+    }
+
+    /// Runs `sql` against this app's local D1 (`wrangler d1 execute DB --local`) and returns
+    /// the rows of its last statement. For arranging what no API call can make (rows from
+    /// long ago) and for looking at what the API never shows (a sealed secret).
+    pub fn d1(&self, sql: &str) -> Vec<Value> {
+        let env = test_env();
+        let mut cmd = Command::new(&env.wrangler);
+        cmd.current_dir(&env.repo)
+            .args(["d1", "execute", "DB", "--local", "--json", "--command", sql])
+            .arg("--persist-to")
+            .arg(&self.state_dir);
+        quiet_wrangler_env(&mut cmd, Some(&self.dir.join("wrangler-logs")));
+        let out = run_output(&mut cmd, "wrangler d1 execute").unwrap_or_else(|e| panic!("{e}"));
+        let statements: Vec<Value> = serde_json::from_str(&out)
+            .unwrap_or_else(|e| panic!("wrangler d1 execute --json printed {out:?}: {e}"));
+        let last = statements.last().expect("no statement ran");
+        last["results"].as_array().cloned().unwrap_or_default()
     }
 
     /// The whole wrangler/workerd log so far (build output, request lines, Worker console).
