@@ -2,6 +2,9 @@
 //! the key rotations it finishes.
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use std::thread;
+use std::time::{Duration, Instant};
+
 use serde_json::{json, Value};
 
 use crate::common::{spawn_app, spawn_app_with, TestApp};
@@ -17,16 +20,30 @@ fn count(app: &TestApp, table_and_filter: &str) -> i64 {
     rows[0]["n"].as_i64().unwrap()
 }
 
-/// The housekeeping's one log line from the last run.
-fn last_report(app: &TestApp) -> Value {
-    let log = app.log();
-    let line = log
-        .lines()
-        .rev()
-        .find(|l| l.contains("\"msg\":\"housekeeping\""))
-        .unwrap_or_else(|| panic!("no housekeeping line in the log:\n{log}"));
-    let start = line.find('{').unwrap();
-    serde_json::from_str(&line[start..]).unwrap()
+fn reports(log: &str) -> Vec<&str> {
+    log.lines()
+        .filter(|l| l.contains("\"msg\":\"housekeeping\""))
+        .collect()
+}
+
+/// Runs the Cron Trigger and returns its one log line. wrangler writes the Worker's
+/// console to the log after `/__scheduled` has answered, so wait for the new line.
+fn cron(app: &TestApp) -> Value {
+    let seen = reports(&app.log()).len();
+    app.run_cron();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let log = app.log();
+        if let Some(line) = reports(&log).get(seen) {
+            let start = line.find('{').unwrap();
+            return serde_json::from_str(&line[start..]).unwrap();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no new housekeeping line in the log:\n{log}"
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
 }
 
 #[test]
@@ -59,9 +76,7 @@ fn the_cron_forgets_old_rows_and_keeps_live_ones() {
            ('pwd:someone-idle', 3, 1000), ('cap:password:someone-capped', 60, 1000);"
     ));
 
-    app.run_cron();
-
-    let report = last_report(&app);
+    let report = cron(&app);
     assert_eq!(
         report["purged"],
         json!({ "sessions": 2, "retired_refresh_tokens": 1, "mfa_attempts": 1,
@@ -98,9 +113,8 @@ fn the_cron_forgets_old_rows_and_keeps_live_ones() {
     assert!(events >= events_before, "{events} < {events_before}");
 
     // A second run finds nothing more to do.
-    app.run_cron();
     assert_eq!(
-        last_report(&app)["purged"],
+        cron(&app)["purged"],
         json!({ "sessions": 0, "retired_refresh_tokens": 0, "mfa_attempts": 0,
                 "throttle": 0, "security_events": 0 })
     );
@@ -123,13 +137,11 @@ fn the_cron_re_seals_totp_secrets_so_the_old_key_can_go() {
 
     // Rotation: t2 first, t1 still there. Nobody logs in; the cron re-seals both.
     app.restart_with(&[("TOTP_ENCRYPTION_KEYS", &format!("{t2},{t1}"))]);
-    app.run_cron();
-    let report = last_report(&app);
+    let report = cron(&app);
     assert_eq!(report["totp_resealed"], 2, "{report}");
     assert_eq!(report["totp_unopenable"], 0, "{report}");
     assert!(sealed(&app).iter().all(|s| s.starts_with("t2.")));
-    app.run_cron();
-    assert_eq!(last_report(&app)["totp_resealed"], 0);
+    assert_eq!(cron(&app)["totp_resealed"], 0);
 
     // t1 retired: the secret still opens, so the user's next code logs in.
     app.restart_with(&[("TOTP_ENCRYPTION_KEYS", &t2)]);
@@ -147,8 +159,7 @@ fn the_cron_leaves_a_secret_it_cannot_open_and_says_so() {
 
     // t1 dropped too early: nothing can open the secret, and nothing overwrites it.
     app.restart_with(&[("TOTP_ENCRYPTION_KEYS", &t2)]);
-    app.run_cron();
-    let report = last_report(&app);
+    let report = cron(&app);
     assert_eq!(report["totp_unopenable"], 1, "{report}");
     assert_eq!(report["totp_resealed"], 0, "{report}");
     assert_eq!(
