@@ -131,8 +131,6 @@ pub struct Me {
     pub user_id: String,
     #[schemars(with = "schema::Username")]
     pub username: String,
-    /// `null` when the account has none.
-    pub email: Option<String>,
     /// Whether the account had two-factor authentication on when the token was issued.
     pub mfa_enabled: bool,
     /// Authentication methods of this session (RFC 8176): `[pwd]`, `[pwd, otp, mfa]` or `[pwd, recovery, mfa]`.

@@ -62,7 +62,6 @@ impl Grant {
 pub struct Profile<'a> {
     pub user_id: &'a str,
     pub username: &'a str,
-    pub email: Option<&'a str>,
     pub mfa_enabled: bool,
 }
 
@@ -71,7 +70,6 @@ impl<'a> Profile<'a> {
         Self {
             user_id: &user.id,
             username: &user.username,
-            email: user.email.as_deref(),
             mfa_enabled,
         }
     }
@@ -101,7 +99,6 @@ pub fn issue(
             user_id: profile.user_id,
             session_id,
             username: profile.username,
-            email: profile.email,
             mfa_enabled: profile.mfa_enabled,
             auth: authentication,
         },

@@ -62,7 +62,6 @@ pub async fn login(
             let challenge = MfaChallenge {
                 user_id: user.id.clone(),
                 username: user.username,
-                email: user.email,
                 totp_secret: user.totp_secret.unwrap_or_default(),
                 totp_enabled_at: user.totp_enabled_at.unwrap_or_default(),
                 auth_time,

@@ -87,7 +87,6 @@ pub async fn complete(
                 &Profile {
                     user_id,
                     username: &challenge.username,
-                    email: challenge.email.as_deref(),
                     mfa_enabled: true,
                 },
             );

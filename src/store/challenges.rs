@@ -13,7 +13,6 @@ use super::StoreError;
 pub struct MfaChallenge {
     pub user_id: String,
     pub username: String,
-    pub email: Option<String>,
     /// The sealed TOTP secret as stored in D1 at login time.
     pub totp_secret: String,
     pub totp_enabled_at: i64,

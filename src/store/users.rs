@@ -11,7 +11,6 @@ use super::{rows, Db, StoreError};
 pub struct UserRow {
     pub id: String,
     pub username: String,
-    pub email: Option<String>,
     pub password_hash: String,
     pub totp_secret: Option<String>,
     pub totp_enabled_at: Option<i64>,
@@ -23,10 +22,9 @@ impl UserRow {
     }
 }
 
-pub const USER_COLUMNS: [&str; 6] = [
+pub const USER_COLUMNS: [&str; 5] = [
     "id",
     "username",
-    "email",
     "password_hash",
     "totp_secret",
     "totp_enabled_at",

@@ -35,7 +35,10 @@ fn a_new_user_registers_logs_in_and_sees_themselves() {
     let me = me.json();
     assert_eq!(me["user_id"], user_id.as_str());
     assert_eq!(me["username"], "alice");
-    assert_eq!(me["email"], "alice@example.com");
+    // An unverified address stays out of the token, and so out of /v1/me (issue 12, 9).
+    assert!(me.get("email").is_none(), "{me}");
+    let (_, claims) = decode_jwt(&tokens.access);
+    assert!(claims.get("email").is_none(), "{claims}");
     assert_eq!(me["mfa_enabled"], false);
     assert_eq!(me["amr"], json!(["pwd"]));
     assert_eq!(me["aal"], "aal1");

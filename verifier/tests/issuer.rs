@@ -26,13 +26,12 @@ fn service(keys: &[(&str, u8)]) -> TokenService {
     .unwrap()
 }
 
-fn issue(svc: &TokenService, auth: &Authentication, email: Option<&str>) -> String {
+fn issue(svc: &TokenService, auth: &Authentication) -> String {
     svc.issue(
         &TokenSubject {
             user_id: "user-42",
             session_id: "session-7",
             username: "alice",
-            email,
             mfa_enabled: auth.second_factor.is_some(),
             auth,
         },
@@ -53,7 +52,7 @@ fn verifies_tokens_from_the_issuer() {
     let v = verifier_for(&svc);
 
     let auth = Authentication::password_only(NOW - 10).with_second_factor(SecondFactor::Totp);
-    let token = issue(&svc, &auth, Some("alice@example.com"));
+    let token = issue(&svc, &auth);
     let claims = v.verify(&token, NOW).unwrap();
     assert_eq!(claims.iss, ISSUER);
     assert_eq!(claims.aud, [AUDIENCE]);
@@ -67,7 +66,8 @@ fn verifies_tokens_from_the_issuer() {
     assert!(claims.is_aal2());
     assert_eq!(claims.auth_time, NOW - 10);
     assert_eq!(claims.preferred_username, "alice");
-    assert_eq!(claims.email.as_deref(), Some("alice@example.com"));
+    // No verified address exists yet, so no token carries one.
+    assert_eq!(claims.email, None);
     assert!(claims.mfa_enabled);
     // The issuer's own check agrees on the same token.
     let own = svc.verify(&token, NOW).unwrap();
@@ -76,12 +76,11 @@ fn verifies_tokens_from_the_issuer() {
         (claims.sub, claims.sid, claims.amr)
     );
 
-    // Password-only, no email.
-    let aal1 = issue(&svc, &Authentication::password_only(NOW), None);
+    // Password-only.
+    let aal1 = issue(&svc, &Authentication::password_only(NOW));
     let claims = v.verify(&aal1, NOW).unwrap();
     assert_eq!(claims.aal, "aal1");
     assert_eq!(claims.amr, ["pwd"]);
-    assert_eq!(claims.email, None);
     assert!(!claims.mfa_enabled);
 
     // Expiry as the issuer set it, with this verifier's leeway of 5 s.
@@ -118,8 +117,8 @@ fn issuer_key_rotation_is_seen_through_the_jwks() {
     let during = service(&[("k2", 2), ("k1", 1)]);
     let after = service(&[("k2", 2)]);
     let auth = Authentication::password_only(NOW);
-    let old = issue(&before, &auth, None);
-    let new = issue(&during, &auth, None);
+    let old = issue(&before, &auth);
+    let new = issue(&during, &auth);
 
     assert_eq!(
         verifier_for(&before).verify(&new, NOW),

@@ -155,7 +155,6 @@ pub fn describe(doc: &mut Doc) {
             &Me {
                 user_id: USER_ID.into(),
                 username: "alice".into(),
-                email: Some("alice@example.com".into()),
                 mfa_enabled: true,
                 amr: vec!["pwd".into(), "otp".into(), "mfa".into()],
                 aal: "aal2".into(),

@@ -41,7 +41,6 @@ pub fn me(req: &Request, ctx: &Ctx) -> Result<Handled, ApiError> {
     let body = Me {
         user_id: c.sub,
         username: c.preferred_username,
-        email: c.email,
         mfa_enabled: c.mfa_enabled,
         amr: c.amr,
         aal: c.aal,
