@@ -12,6 +12,7 @@ pub mod housekeeping;
 pub mod keys;
 pub mod opaque;
 pub mod password;
+pub mod phc;
 pub mod random;
 pub mod recovery;
 pub mod request_log;

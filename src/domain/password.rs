@@ -11,8 +11,10 @@
 
 use std::fmt;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
+use subtle::ConstantTimeEq;
+
+use super::phc::Phc;
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
@@ -175,6 +177,8 @@ const T_COST: u32 = 2;
 const P_COST: u32 = 1;
 const OUTPUT_LEN: usize = 32;
 const SALT_LEN: usize = 16;
+/// Argon2 1.3 (0x13), as PHC strings write it.
+const ARGON2_VERSION: u32 = 19;
 
 /// Upper bounds on the work a stored hash may demand. The stored string is the only
 /// input that controls Argon2's cost, so a corrupted or tampered row must not be
@@ -183,47 +187,61 @@ const MAX_VERIFY_M_COST: u32 = 65_536;
 const MAX_VERIFY_T_COST: u32 = 16;
 const MAX_VERIFY_P_COST: u32 = 4;
 
-fn hasher() -> Argon2<'static> {
-    let params = Params::new(M_COST, T_COST, P_COST, Some(OUTPUT_LEN))
-        .expect("constant Argon2 parameters are valid");
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+fn argon2id(m_cost: u32, t_cost: u32, p_cost: u32, output_len: usize) -> Option<Argon2<'static>> {
+    let params = Params::new(m_cost, t_cost, p_cost, Some(output_len)).ok()?;
+    Some(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
 /// Hashes with Argon2id (m=19456 KiB, t=2, p=1, 32-byte output, 16-byte random
 /// salt) and returns the PHC string.
 pub fn hash_password(password: &Password) -> String {
-    let salt = SaltString::encode_b64(&random::bytes::<SALT_LEN>())
-        .expect("a 16-byte salt is within the PHC salt bounds");
-    hasher()
-        .hash_password(password.expose().as_bytes(), &salt)
-        .expect("Argon2 with constant parameters and a valid salt cannot fail")
-        .to_string()
+    let salt = random::bytes::<SALT_LEN>().to_vec();
+    let mut hash = vec![0u8; OUTPUT_LEN];
+    argon2id(M_COST, T_COST, P_COST, OUTPUT_LEN)
+        .expect("constant Argon2 parameters are valid")
+        .hash_password_into(password.expose().as_bytes(), &salt, &mut hash)
+        .expect("Argon2 with constant parameters and a 16-byte salt cannot fail");
+    Phc {
+        version: ARGON2_VERSION,
+        m_cost: M_COST,
+        t_cost: T_COST,
+        p_cost: P_COST,
+        salt,
+        hash,
+    }
+    .to_phc()
 }
 
 /// Checks `password` against a stored PHC string. Malformed or unsupported strings
 /// yield `false`. For a well-formed hash the full Argon2 computation always runs and
 /// the comparison is constant-time, so timing does not reveal how close a guess was.
 pub fn verify_password(password: &Password, phc: &str) -> bool {
-    let Ok(hash) = PasswordHash::new(phc) else {
+    let Some(stored) = Phc::parse(phc) else {
         return false;
     };
-    if hash.algorithm != Algorithm::Argon2id.ident() {
-        return false;
-    }
-    let Ok(params) = Params::try_from(&hash) else {
-        return false;
-    };
-    if params.m_cost() > MAX_VERIFY_M_COST
-        || params.t_cost() > MAX_VERIFY_T_COST
-        || params.p_cost() > MAX_VERIFY_P_COST
+    if stored.version != ARGON2_VERSION
+        || stored.m_cost > MAX_VERIFY_M_COST
+        || stored.t_cost > MAX_VERIFY_T_COST
+        || stored.p_cost > MAX_VERIFY_P_COST
     {
         return false;
     }
-    // The verifier re-derives algorithm, version and parameters from `hash`; the
-    // hasher's own parameters only matter for new hashes.
-    hasher()
-        .verify_password(password.expose().as_bytes(), &hash)
-        .is_ok()
+    let Some(argon2) = argon2id(
+        stored.m_cost,
+        stored.t_cost,
+        stored.p_cost,
+        stored.hash.len(),
+    ) else {
+        return false;
+    };
+    let mut computed = vec![0u8; stored.hash.len()];
+    if argon2
+        .hash_password_into(password.expose().as_bytes(), &stored.salt, &mut computed)
+        .is_err()
+    {
+        return false;
+    }
+    bool::from(computed.ct_eq(&stored.hash))
 }
 
 /// A valid Argon2id hash, with today's parameters, of a random 32-byte password that
@@ -237,24 +255,15 @@ pub const DUMMY_PHC: &str =
 /// re-hash after a successful login. Unparseable strings also report `true`: they
 /// cannot be shown to be current.
 pub fn needs_rehash(phc: &str) -> bool {
-    let Ok(hash) = PasswordHash::new(phc) else {
+    let Some(stored) = Phc::parse(phc) else {
         return true;
     };
-    let Ok(params) = Params::try_from(&hash) else {
-        return true;
-    };
-    let salt_len = hash.salt.map_or(0, |s| {
-        let mut buf = [0u8; 64];
-        s.decode_b64(&mut buf).map_or(0, |b| b.len())
-    });
-    let output_len = hash.hash.map_or(0, |h| h.len());
-    hash.algorithm != Algorithm::Argon2id.ident()
-        || hash.version != Some(Version::V0x13.into())
-        || params.m_cost() < M_COST
-        || params.t_cost() < T_COST
-        || params.p_cost() < P_COST
-        || salt_len < SALT_LEN
-        || output_len < OUTPUT_LEN
+    stored.version != ARGON2_VERSION
+        || stored.m_cost < M_COST
+        || stored.t_cost < T_COST
+        || stored.p_cost < P_COST
+        || stored.salt.len() < SALT_LEN
+        || stored.hash.len() < OUTPUT_LEN
 }
 
 #[cfg(test)]
@@ -416,12 +425,29 @@ mod tests {
         let b = hash_password(&pw);
         assert!(a.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{a}");
         assert_ne!(a, b, "salt must differ between hashes");
-        let parsed = PasswordHash::new(&a).unwrap();
-        assert_eq!(parsed.hash.unwrap().len(), OUTPUT_LEN);
+        let parsed = Phc::parse(&a).unwrap();
+        assert_eq!(parsed.hash.len(), OUTPUT_LEN);
+        assert_eq!(parsed.salt.len(), SALT_LEN);
         assert!(!needs_rehash(&a));
 
         assert!(verify_password(&login("tr0ub4dor&3-horse"), &a));
         assert!(!verify_password(&login("tr0ub4dor&3-horsE"), &b));
+    }
+
+    #[test]
+    fn verifies_hashes_made_by_another_implementation() {
+        // argon2-cffi (the reference C implementation), same parameters: what a hash
+        // written before this crate wrote its own PHC strings looks like too.
+        let reference = "$argon2id$v=19$m=19456,t=2,p=1$o8I395dkRLCtSYcGFLhm2Q$goRiiG0XQWwbrXieF/+IpzYgeTYSdH1A5kxBbQeE3Cs";
+        assert!(verify_password(
+            &login("correct horse battery staple"),
+            reference
+        ));
+        assert!(!verify_password(
+            &login("correct horse battery stapler"),
+            reference
+        ));
+        assert!(!needs_rehash(reference));
     }
 
     #[test]
@@ -442,14 +468,12 @@ mod tests {
 
     #[test]
     fn dummy_phc_is_current_and_matches_nothing_guessable() {
-        let parsed = PasswordHash::new(DUMMY_PHC).unwrap();
-        assert_eq!(parsed.algorithm, Algorithm::Argon2id.ident());
-        let params = Params::try_from(&parsed).unwrap();
+        let parsed = Phc::parse(DUMMY_PHC).unwrap();
         assert_eq!(
-            (params.m_cost(), params.t_cost(), params.p_cost()),
+            (parsed.m_cost, parsed.t_cost, parsed.p_cost),
             (M_COST, T_COST, P_COST)
         );
-        assert_eq!(parsed.hash.unwrap().len(), OUTPUT_LEN);
+        assert_eq!(parsed.hash.len(), OUTPUT_LEN);
         assert!(!needs_rehash(DUMMY_PHC));
         assert!(!verify_password(&login("password"), DUMMY_PHC));
     }
