@@ -32,7 +32,9 @@ CREATE TABLE IF NOT EXISTS sessions (
   expires_at     INTEGER NOT NULL,
   rotated_at     INTEGER,
   revoked_at     INTEGER,
-  last_used_at   INTEGER                         -- last login or refresh (aal2 idle limit)
+  last_used_at   INTEGER,                        -- last login or refresh (aal2 idle limit)
+  ip             TEXT,                           -- client address of that last use
+  device         TEXT                            -- short User-Agent label ("Firefox on Linux")
 );
 CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions(user_id);
 

@@ -37,6 +37,8 @@ pub enum ApiError {
         retry_after: i64,
     },
     NotFound,
+    /// `DELETE /v1/sessions/{id}` for an id that is not one of the caller's live sessions.
+    SessionNotFound,
     MethodNotAllowed(&'static str),
     PayloadTooLarge,
     /// A body that is not declared `application/json` (simple cross-site requests send
@@ -62,7 +64,7 @@ impl ApiError {
             | Self::InvalidGrant
             | Self::InvalidToken
             | Self::InsufficientAuthentication { .. } => 401,
-            Self::NotFound => 404,
+            Self::NotFound | Self::SessionNotFound => 404,
             Self::MethodNotAllowed(_) => 405,
             Self::UsernameTaken | Self::AlreadyEnabled | Self::NotEnabled => 409,
             Self::EnrollmentExpired => 410,
@@ -94,6 +96,7 @@ impl ApiError {
             Self::RateLimited { .. } => "rate_limited",
             Self::EnrollmentExpired => "enrollment_expired",
             Self::NotFound => "not_found",
+            Self::SessionNotFound => "session_not_found",
             Self::MethodNotAllowed(_) => "method_not_allowed",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
@@ -146,6 +149,7 @@ impl ApiError {
                 "no pending enrolment (it may have expired); start again".into()
             }
             Self::NotFound => "no such route".into(),
+            Self::SessionNotFound => "you have no live session with this id".into(),
             Self::MethodNotAllowed(allow) => format!("method not allowed; use {allow}"),
             Self::PayloadTooLarge => "request body is larger than 16 KiB".into(),
             Self::UnsupportedMediaType => {

@@ -14,4 +14,4 @@ pub mod schema;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod openapi;
 
-pub use routes::ROUTES;
+pub use routes::{parameter, route, ROUTES};

@@ -217,3 +217,37 @@ pub struct RecoveryCodesIssued {
     #[schemars(with = "schema::RecoveryCodes")]
     pub recovery_codes: Vec<String>,
 }
+
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Sessions {
+    /// The caller's live sessions, most recently used first (at most 100).
+    #[schemars(length(max = 100))]
+    pub sessions: Vec<SessionInfo>,
+}
+
+/// One live session: a login and the refresh tokens that followed it.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields, inline)]
+pub struct SessionInfo {
+    /// Pass to `DELETE /v1/sessions/{id}` to end it. The `sid` claim of its access tokens.
+    pub id: String,
+    /// Unix time of the login.
+    #[schemars(range(min = 0))]
+    pub created_at: i64,
+    /// Unix time of the last login or refresh.
+    #[schemars(range(min = 0))]
+    pub last_used_at: i64,
+    /// The client address of that last use (`CF-Connecting-IP`), when known.
+    pub ip: Option<String>,
+    /// A short label of the client's User-Agent at login ("Firefox on Linux"), never the raw header.
+    pub device: String,
+    /// What the session's login proved (RFC 8176).
+    #[schemars(schema_with = "amr_values")]
+    pub amr: Vec<String>,
+    /// `aal2` while the session's second factor still counts.
+    #[schemars(extend("enum" = ["aal1", "aal2"]))]
+    pub aal: String,
+    /// True for the session of the token making this request.
+    pub current: bool,
+}

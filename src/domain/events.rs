@@ -18,11 +18,13 @@ pub enum EventKind {
     RecoveryCodesRegenerated,
     PasswordChanged,
     RefreshReuseDetected,
+    /// The user ended sessions from the sessions list; `detail` is how many.
+    SessionsEnded,
 }
 
 impl EventKind {
     /// Every kind, in the order the API documents them.
-    pub const ALL: [EventKind; 11] = [
+    pub const ALL: [EventKind; 12] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::SecondFactorFailed,
@@ -34,6 +36,7 @@ impl EventKind {
         Self::RecoveryCodesRegenerated,
         Self::PasswordChanged,
         Self::RefreshReuseDetected,
+        Self::SessionsEnded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -49,6 +52,7 @@ impl EventKind {
             Self::RecoveryCodesRegenerated => "recovery_codes_regenerated",
             Self::PasswordChanged => "password_changed",
             Self::RefreshReuseDetected => "refresh_reuse_detected",
+            Self::SessionsEnded => "sessions_ended",
         }
     }
 }

@@ -24,4 +24,5 @@ pub mod token_cache;
 pub mod tokens;
 pub mod totp;
 pub mod turns;
+pub mod user_agent;
 pub mod username;

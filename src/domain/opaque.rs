@@ -85,9 +85,43 @@ pub fn random_id() -> String {
     URL_SAFE_NO_PAD.encode(random::bytes::<16>())
 }
 
+/// A session id as `random_id` makes them (22 base64url characters), parsed from a
+/// path; anything else cannot name a session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionId(String);
+
+impl SessionId {
+    pub fn parse(raw: &str) -> Option<Self> {
+        let ok = raw.len() == 22
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        ok.then(|| Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn session_ids_are_what_random_id_makes() {
+        let id = random_id();
+        assert_eq!(SessionId::parse(&id).unwrap().as_str(), id);
+        for bad in [
+            "",
+            "short",
+            &format!("{id}x"),
+            "a/b=cdefghijklmnopqrstu",
+            "%7Bid%7Dxxxxxxxxxxxxxx",
+        ] {
+            assert!(SessionId::parse(bad).is_none(), "{bad}");
+        }
+    }
 
     #[test]
     fn generated_tokens_parse_back_and_hash_stably() {

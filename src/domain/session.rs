@@ -103,6 +103,18 @@ pub struct Aal2Floors {
     pub last_used_at: i64,
 }
 
+impl Aal2Floors {
+    /// What a session last used at `last_used_at` is worth now: its second factor stops
+    /// counting below either floor (the next refresh drops it for good).
+    pub fn apply(&self, auth: Authentication, last_used_at: i64) -> Authentication {
+        if auth.auth_time < self.auth_time || last_used_at < self.last_used_at {
+            Authentication::password_only(auth.auth_time)
+        } else {
+            auth
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Aal2Check {
     Holds,
@@ -186,5 +198,18 @@ mod tests {
         let a = Authentication::password_only(42).with_second_factor(SecondFactor::RecoveryCode);
         assert_eq!(Authentication::from_stored(&a.to_stored()), Some(a));
         assert_eq!(Authentication::from_stored("nope"), None);
+    }
+
+    #[test]
+    fn floors_take_the_second_factor_from_a_stale_session() {
+        let floors = Aal2Floors {
+            auth_time: 1_000,
+            last_used_at: 2_000,
+        };
+        let aal2 = Authentication::password_only(1_500).with_second_factor(SecondFactor::Totp);
+        assert_eq!(floors.apply(aal2.clone(), 2_000).aal(), "aal2");
+        assert_eq!(floors.apply(aal2.clone(), 1_999).aal(), "aal1");
+        let old = Authentication::password_only(999).with_second_factor(SecondFactor::Totp);
+        assert_eq!(floors.apply(old, 5_000).amr(), ["pwd"]);
     }
 }

@@ -21,6 +21,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::AlreadyEnabled => ApiError::AlreadyEnabled,
             ServiceError::NotEnabled => ApiError::NotEnabled,
             ServiceError::EnrollmentExpired => ApiError::EnrollmentExpired,
+            ServiceError::SessionNotFound => ApiError::SessionNotFound,
             ServiceError::SecondFactorRequired => ApiError::InvalidRequest(
                 "two-factor authentication is on: send code (or recovery_code) too".into(),
             ),

@@ -29,7 +29,8 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let origin = header("origin");
     let preflight = method == "OPTIONS";
 
-    let ctx = Ctx::new(env, ctx, ip);
+    let user_agent = header("user-agent");
+    let ctx = Ctx::new(env, ctx, ip, user_agent);
     let handled = if preflight {
         routes::preflight(&path).map(|r| (r, None))
     } else {

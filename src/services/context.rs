@@ -68,17 +68,20 @@ pub struct Ctx {
     /// `CF-Connecting-IP`, set by Cloudflare's edge. X-Forwarded-For is client-controlled
     /// and never consulted.
     pub ip: Option<String>,
+    /// The `User-Agent` header, only ever stored as a short label (domain::user_agent).
+    pub user_agent: Option<String>,
     pub timings: Rc<Timings>,
     events: RefCell<Vec<SecurityEvent>>,
 }
 
 impl Ctx {
-    pub fn new(env: Env, ctx: Context, ip: Option<String>) -> Self {
+    pub fn new(env: Env, ctx: Context, ip: Option<String>, user_agent: Option<String>) -> Self {
         Self {
             env,
             ctx,
             now: (Date::now().as_millis() / 1000) as i64,
             ip,
+            user_agent,
             timings: Rc::new(Timings::default()),
             events: RefCell::new(Vec::new()),
         }

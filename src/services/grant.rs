@@ -1,10 +1,12 @@
 //! Ending a successful login: a session row, an access token and a refresh token.
 
+use super::Ctx;
 use crate::domain::config::Config;
 use crate::domain::device::DeviceToken;
 use crate::domain::opaque::{random_id, RefreshToken};
 use crate::domain::session::Authentication;
 use crate::domain::tokens::TokenSubject;
+use crate::domain::user_agent;
 use crate::store::sessions::NewSession;
 use crate::store::users::UserRow;
 
@@ -17,12 +19,17 @@ pub struct Grant {
     stored_authentication: String,
     now: i64,
     expires_at: i64,
+    ip: Option<String>,
+    device: String,
 }
 
 impl Grant {
-    pub fn new(config: &Config, authentication: Authentication, now: i64) -> Self {
+    pub fn new(ctx: &Ctx, config: &Config, authentication: Authentication) -> Self {
         let refresh = RefreshToken::generate();
+        let now = ctx.now;
         Self {
+            ip: ctx.ip.clone(),
+            device: user_agent::label(ctx.user_agent.as_deref()),
             session_id: random_id(),
             refresh_hash: refresh.hash(),
             refresh,
@@ -42,6 +49,8 @@ impl Grant {
             authentication: &self.stored_authentication,
             now: self.now,
             expires_at: self.expires_at,
+            ip: self.ip.as_deref(),
+            device: &self.device,
         }
     }
 

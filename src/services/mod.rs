@@ -15,6 +15,7 @@ pub mod password_login;
 pub mod registration;
 pub mod second_step;
 pub mod session;
+pub mod sessions;
 mod step_up;
 pub mod totp_enrolment;
 
@@ -41,6 +42,7 @@ pub enum ServiceError {
     AlreadyEnabled,
     NotEnabled,
     EnrollmentExpired,
+    SessionNotFound,
     /// The password may not take this role (too short to stand alone, say).
     WeakPassword(crate::domain::password::PasswordRejection),
     /// A password change on an account with 2FA came without a second factor.

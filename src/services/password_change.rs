@@ -32,7 +32,7 @@ pub async fn change_password(
         Some(f) => Authentication::password_only(ctx.now).with_second_factor(f.factor()),
         None => Authentication::password_only(ctx.now),
     };
-    let grant = Grant::new(&config, authentication, ctx.now);
+    let grant = Grant::new(ctx, &config, authentication);
     let session = grant.session(&user.id);
 
     match factor {

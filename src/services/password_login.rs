@@ -49,7 +49,7 @@ pub async fn login(
 
     match after_password(user.totp_enabled(), ctx.now) {
         PasswordOutcome::Authenticated(auth) => {
-            let grant = Grant::new(&config, auth, ctx.now);
+            let grant = Grant::new(ctx, &config, auth);
             sessions::insert(&db, &grant.session(&user.id)).await?;
             ctx.event(EventKind::LoginSucceeded, &user.id);
             let mut issued = grant.issue(&config, &Profile::of(&user, false));

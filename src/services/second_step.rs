@@ -42,9 +42,9 @@ pub async fn complete(
     };
     let evidence = submitted.examine(user_id, secret.as_ref(), &config.recovery, ctx.now);
     let grant = Grant::new(
+        ctx,
         &config,
         Authentication::password_only(challenge.auth_time).with_second_factor(submitted.factor()),
-        ctx.now,
     );
     let throttle_key = second_factor_key(user_id);
     let factor = submitted.factor();

@@ -19,6 +19,7 @@ pub async fn refresh(ctx: &Ctx, old: &RefreshToken) -> Result<Issued, ServiceErr
         &new.hash(),
         ctx.now,
         config.aal2.floors(ctx.now),
+        ctx.ip.as_deref(),
     )
     .await?;
     if let Some(owner) = &rotation.reuse_by {

@@ -86,9 +86,9 @@ pub async fn confirm(
         .map_err(|e| StoreError::new("encode hashes", e.to_string()))?;
     // The new session proves password + TOTP; the aal1 session that enrolled is replaced.
     let grant = Grant::new(
+        ctx,
         &config,
         Authentication::password_only(claims.auth_time).with_second_factor(SecondFactor::Totp),
-        ctx.now,
     );
     // Sealed afresh (random nonce): the stored ciphertext then says which request won.
     let sealed_secret = config.totp_box.seal(secret.as_bytes(), user_id);

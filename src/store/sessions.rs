@@ -13,6 +13,9 @@ pub struct NewSession<'a> {
     pub authentication: &'a str,
     pub now: i64,
     pub expires_at: i64,
+    pub ip: Option<&'a str>,
+    /// A short User-Agent label (domain::user_agent).
+    pub device: &'a str,
 }
 
 /// The INSERT as a statement for a batch. With a `guard` the row is inserted only when
@@ -21,10 +24,10 @@ pub struct NewSession<'a> {
 pub fn insert_statement<'a>(s: &NewSession<'a>, guard: Option<Sql<'a>>) -> Sql<'a> {
     let values = sql![
         (s.id) ", " (s.user_id) ", " (s.refresh_hash) ", " (s.authentication) ", "
-        (s.now) ", " (s.expires_at) ", " (s.now)
+        (s.now) ", " (s.expires_at) ", " (s.now) ", " (s.ip) ", " (s.device)
     ];
     let insert = sql![
-        "INSERT INTO sessions (id, user_id, refresh_hash, authentication, created_at, expires_at, last_used_at) "
+        "INSERT INTO sessions (id, user_id, refresh_hash, authentication, created_at, expires_at, last_used_at, ip, device) "
     ];
     match guard {
         None => sql![[insert] "VALUES (" [values] ")"],
@@ -69,6 +72,7 @@ pub async fn rotate(
     new_hash: &str,
     now: i64,
     aal2: Aal2Floors,
+    ip: Option<&str>,
 ) -> Result<Rotation, StoreError> {
     let batch = [
         sql![
@@ -93,7 +97,7 @@ pub async fn rotate(
         ],
         sql![
             "UPDATE sessions SET refresh_hash = " (new_hash) ", rotated_at = " (now)
-            ", last_used_at = " (now) " WHERE refresh_hash = " (old_hash) " AND revoked_at IS NULL AND expires_at > " (now)
+            ", last_used_at = " (now) ", ip = COALESCE(" (ip) ", ip) WHERE refresh_hash = " (old_hash) " AND revoked_at IS NULL AND expires_at > " (now)
         ],
         sql![
             "SELECT s.id, s.user_id, s.authentication, u.username, u.totp_enabled_at "
@@ -155,4 +159,70 @@ pub fn revoke_all_statement<'a>(user_id: &'a str, now: i64, guard: Sql<'a>) -> S
         "UPDATE sessions SET revoked_at = " (now) " WHERE user_id = " (user_id)
         " AND revoked_at IS NULL AND " [guard]
     ]
+}
+
+/// A live session as the sessions list shows it.
+#[derive(Debug, Deserialize)]
+pub struct ListedSession {
+    pub id: String,
+    pub authentication: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub ip: Option<String>,
+    pub device: Option<String>,
+}
+
+/// The user's live sessions, most recently used first (at most `limit`).
+pub async fn list(
+    db: &Db,
+    user_id: &str,
+    now: i64,
+    limit: i64,
+) -> Result<Vec<ListedSession>, StoreError> {
+    let stmt = sql![
+        "SELECT id, authentication, created_at, last_used_at, ip, device FROM sessions "
+        "WHERE user_id = " (user_id) " AND revoked_at IS NULL AND expires_at > " (now)
+        " ORDER BY COALESCE(last_used_at, created_at) DESC, id LIMIT " (limit)
+    ];
+    db.all("sessions.list", &stmt).await
+}
+
+/// What ending sessions did: whether the caller's own session was live (if not, it
+/// changed nothing) and how many sessions it ended.
+pub struct Ended {
+    pub caller_live: bool,
+    pub ended: usize,
+}
+
+/// Ends session `target` of the user (`None`: every session but the caller's), in one
+/// batch, only while the caller's session `sid` is live.
+pub async fn end(
+    db: &Db,
+    user_id: &str,
+    sid: &str,
+    target: Option<&str>,
+    now: i64,
+) -> Result<Ended, StoreError> {
+    let which = match target {
+        Some(id) => sql![" AND id = "(id)],
+        None => sql![" AND id != "(sid)],
+    };
+    let batch = [
+        // A no-op write that tells, by its change count, whether the caller's own session
+        // is live (cheaper to read back than a row).
+        sql![
+            "UPDATE sessions SET revoked_at = NULL WHERE id = " (sid) " AND user_id = " (user_id)
+            " AND revoked_at IS NULL AND expires_at > " (now)
+        ],
+        sql![
+            "UPDATE sessions SET revoked_at = " (now) " WHERE user_id = " (user_id)
+            " AND revoked_at IS NULL AND expires_at > " (now) [which]
+            " AND " [live(sid, user_id, now)]
+        ],
+    ];
+    let results = db.batch("sessions.end", &batch).await?;
+    Ok(Ended {
+        caller_live: changes(&results[0]) == 1,
+        ended: changes(&results[1]),
+    })
 }

@@ -17,6 +17,7 @@ mod password_rules;
 mod refresh_and_logout;
 mod register_and_login;
 mod rotation;
+mod sessions;
 mod step_up;
 mod tokens;
 mod two_factor;

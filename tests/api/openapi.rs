@@ -15,9 +15,9 @@ mod contract;
 
 use crate::common::{spawn_app, spawn_app_with, TestApp, TestResponse};
 // The route table the Worker routes with.
-use crate::support::{code, secret_from, wrong_code, PASSWORD};
+use crate::support::{code, decode_jwt, secret_from, wrong_code, PASSWORD};
 use contract::{spec, Spec};
-use edge_login::api::ROUTES;
+use edge_login::api::{route, ROUTES};
 
 /// Documented statuses the walk below does not produce, and why.
 const NOT_WALKED: &[(&str, &str, u16, &str)] = &[
@@ -156,6 +156,7 @@ fn every_api_error() -> Vec<ApiError> {
         ApiError::TooManyAttempts { retry_after: 1 },
         ApiError::RateLimited { retry_after: 60 },
         ApiError::NotFound,
+        ApiError::SessionNotFound,
         ApiError::MethodNotAllowed("GET"),
         ApiError::PayloadTooLarge,
         ApiError::UnsupportedMediaType,
@@ -182,6 +183,7 @@ fn every_api_error() -> Vec<ApiError> {
             | ApiError::TooManyAttempts { .. }
             | ApiError::RateLimited { .. }
             | ApiError::NotFound
+            | ApiError::SessionNotFound
             | ApiError::MethodNotAllowed(_)
             | ApiError::PayloadTooLarge
             | ApiError::UnsupportedMediaType
@@ -270,6 +272,7 @@ fn the_document_knows_every_event_kind_and_mfa_method() {
         EventKind::RecoveryCodesRegenerated,
         EventKind::PasswordChanged,
         EventKind::RefreshReuseDetected,
+        EventKind::SessionsEnded,
     ];
     for k in kinds {
         // Stops compiling when a kind is added, so the list above cannot fall behind.
@@ -284,7 +287,8 @@ fn the_document_knows_every_event_kind_and_mfa_method() {
             | EventKind::RecoveryCodeUsed
             | EventKind::RecoveryCodesRegenerated
             | EventKind::PasswordChanged
-            | EventKind::RefreshReuseDetected => {}
+            | EventKind::RefreshReuseDetected
+            | EventKind::SessionsEnded => {}
         }
     }
     let schemas = &spec().doc["components"]["schemas"];
@@ -526,8 +530,10 @@ impl<'a> Walk<'a> {
             headers.push(("authorization", auth.as_str()));
         }
         let response = self.app.request(method, path, body, &headers);
-        // The document describes paths; a query string is a parameter of one.
+        // The document describes paths; a query string is a parameter of one, and so is
+        // a `{id}` segment.
         let path = path.split('?').next().unwrap_or(path);
+        let path = route(path).map_or(path, |(template, _)| *template);
         let documented = spec().operation(method, path).is_ok();
         let outcome = match response.status {
             404 if !documented => spec().check_component("NotFound", method, &response),
@@ -835,14 +841,11 @@ fn every_response_along_the_flows_matches_the_document() {
         .map(|c| c.as_str().unwrap().to_owned())
         .collect();
     for (path, method) in ROUTES {
-        if *method == "GET" {
+        let operation = spec().operation(method, path).unwrap();
+        if operation.get("requestBody").is_none() {
             continue;
         }
-        let auth = spec()
-            .operation(method, path)
-            .unwrap()
-            .get("security")
-            .is_some();
+        let auth = operation.get("security").is_some();
         let token = auth.then_some(grace_aal2.as_str());
         w.expect(
             w.send(method, path, Some("[1, 2]"), token, None),
@@ -901,6 +904,53 @@ fn every_response_along_the_flows_matches_the_document() {
             None,
         );
     }
+
+    // The sessions list; ending one session, then the others.
+    w.register("nora");
+    let here = token(&w.login("nora"), "access_token");
+    let there = token(&w.login("nora"), "access_token");
+    token(&w.login("nora"), "access_token");
+    let listed = w.expect(
+        w.send("GET", "/v1/sessions", None, Some(&here), None),
+        200,
+        None,
+    );
+    assert_eq!(listed.json()["sessions"].as_array().unwrap().len(), 3);
+    w.expect(
+        w.send("HEAD", "/v1/sessions", None, Some(&here), None),
+        200,
+        None,
+    );
+    let there_sid = decode_jwt(&there).1["sid"].as_str().unwrap().to_owned();
+    let end_there = format!("/v1/sessions/{there_sid}");
+    w.expect(
+        w.send("DELETE", &end_there, None, Some(&here), None),
+        204,
+        None,
+    );
+    w.expect(
+        w.send("DELETE", &end_there, None, Some(&here), None),
+        404,
+        Some("session_not_found"),
+    );
+    w.expect(
+        w.send(
+            "POST",
+            "/v1/sessions/revoke-others",
+            None,
+            Some(&here),
+            None,
+        ),
+        204,
+        None,
+    );
+    let left = w.expect(
+        w.send("GET", "/v1/sessions", None, Some(&here), None),
+        200,
+        None,
+    );
+    assert_eq!(left.json()["sessions"].as_array().unwrap().len(), 1);
+
     let refreshed = w.expect(
         w.post(
             "/v1/token/refresh",

@@ -90,7 +90,16 @@ impl Op<'_> {
     }
 
     /// An optional query parameter.
-    pub fn query(mut self, name: &str, schema: Value, description: &str) -> Self {
+    pub fn query(self, name: &str, schema: Value, description: &str) -> Self {
+        self.parameter("query", name, schema, description)
+    }
+
+    /// The `{name}` segment of the path.
+    pub fn path_segment(self, name: &str, schema: Value, description: &str) -> Self {
+        self.parameter("path", name, schema, description)
+    }
+
+    fn parameter(mut self, place: &str, name: &str, schema: Value, description: &str) -> Self {
         if self.value.get("parameters").is_none() {
             self.value["parameters"] = json!([]);
         }
@@ -99,8 +108,8 @@ impl Op<'_> {
             .expect("parameters is an array")
             .push(json!({
                 "name": name,
-                "in": "query",
-                "required": false,
+                "in": place,
+                "required": place == "path",
                 "description": description,
                 "schema": schema,
             }));

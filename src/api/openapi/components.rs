@@ -185,6 +185,7 @@ pub fn every_error() -> Vec<ApiError> {
         ApiError::TooManyAttempts { retry_after: 57 },
         ApiError::RateLimited { retry_after: 60 },
         ApiError::NotFound,
+        ApiError::SessionNotFound,
         ApiError::MethodNotAllowed("POST"),
         ApiError::PayloadTooLarge,
         ApiError::UnsupportedMediaType,
@@ -211,6 +212,7 @@ pub fn every_error() -> Vec<ApiError> {
             | ApiError::TooManyAttempts { .. }
             | ApiError::RateLimited { .. }
             | ApiError::NotFound
+            | ApiError::SessionNotFound
             | ApiError::MethodNotAllowed(_)
             | ApiError::PayloadTooLarge
             | ApiError::UnsupportedMediaType

@@ -213,6 +213,56 @@ pub fn describe(doc: &mut Doc) {
     .shared(401, "InvalidToken")
     .shared(500, "InternalError")
     .add();
+    doc.get("/v1/sessions", "listSessions", "session", "Where you are logged in")
+        .describe("The caller's live sessions (logins not yet ended, expired or logged out), most recently used first, the caller's own marked `current`. A token whose session has ended gets 401.")
+        .bearer()
+        .replies(
+            200,
+            "Live sessions.",
+            &Sessions {
+                sessions: vec![
+                    SessionInfo {
+                        id: "Qm9sZC1uZXctc2Vzc2lvbg".into(),
+                        created_at: 1_767_225_600,
+                        last_used_at: 1_767_229_200,
+                        ip: Some("203.0.113.7".into()),
+                        device: "Firefox on Linux".into(),
+                        amr: vec!["pwd".into(), "otp".into(), "mfa".into()],
+                        aal: "aal2".into(),
+                        current: true,
+                    },
+                    SessionInfo {
+                        id: "T2xkLXBob25lLXNlc3Npb24".into(),
+                        created_at: 1_766_000_000,
+                        last_used_at: 1_767_000_000,
+                        ip: Some("198.51.100.23".into()),
+                        device: "Safari on iOS".into(),
+                        amr: vec!["pwd".into()],
+                        aal: "aal1".into(),
+                        current: false,
+                    },
+                ],
+            },
+        )
+        .shared(401, "InvalidToken")
+        .shared(500, "InternalError")
+        .add();
+    doc.post("/v1/sessions/revoke-others", "endOtherSessions", "session", "Log out everywhere else")
+        .describe("Ends every session of the caller except the one making the request: their refresh tokens stop working at once, their access tokens at their `exp` (or at once on the routes that check the session). Records a `sessions_ended` event with their number when any ended.")
+        .bearer()
+        .empty(204, "The other sessions have ended (the `sessions_ended` event says how many).")
+        .shared(401, "InvalidToken")
+        .shared(500, "InternalError")
+        .add();
+    doc.delete("/v1/sessions/{id}", "endSession", "session", "End one session")
+        .describe("Ends one of the caller's sessions (the caller's own too: that is a logout). An id that is not one of the caller's live sessions, including another user's, is 404. Records a `sessions_ended` event.")
+        .bearer()
+        .path_segment("id", json!({ "type": "string" }), "The session's `id` from `GET /v1/sessions` (the `sid` claim of its tokens).")
+        .empty(204, "Ended.")
+        .fails(404, "No live session of the caller has this id.", &[ApiError::SessionNotFound])
+        .shared(401, "InvalidToken")
+        .shared(500, "InternalError")
+        .add();
     doc.get(
         "/v1/2fa",
         "getSecondFactorStatus",

@@ -7,11 +7,12 @@ mod login;
 mod meta;
 mod register;
 mod session;
+mod sessions;
 mod totp;
 
 use worker::Request;
 
-use crate::api::ROUTES;
+use crate::api::{parameter, route};
 use crate::error::ApiError;
 use crate::http::Reply;
 use crate::services::Ctx;
@@ -21,10 +22,7 @@ pub type Handled = (Reply, Option<String>);
 
 pub async fn dispatch(req: Request, ctx: &Ctx) -> Result<Handled, ApiError> {
     let path = crate::domain::text::url_path(&req.inner().url()).to_owned();
-    let (_, allowed) = ROUTES
-        .iter()
-        .find(|(p, _)| *p == path)
-        .ok_or(ApiError::NotFound)?;
+    let (template, allowed) = route(&path).ok_or(ApiError::NotFound)?;
     // The raw method: workers-rs reads any method it does not know (QUERY, PROPFIND,
     // ...) as GET, which would let them through to GET routes.
     let method = req.inner().method();
@@ -32,7 +30,7 @@ pub async fn dispatch(req: Request, ctx: &Ctx) -> Result<Handled, ApiError> {
     if !method_ok {
         return Err(ApiError::MethodNotAllowed(allowed));
     }
-    match path.as_str() {
+    match *template {
         "/" | "/openapi.json" => Ok((meta::static_file(req, ctx).await?, None)),
         "/health" => Ok((meta::health(), None)),
         "/.well-known/jwks.json" => Ok((meta::jwks(ctx)?, None)),
@@ -44,6 +42,13 @@ pub async fn dispatch(req: Request, ctx: &Ctx) -> Result<Handled, ApiError> {
         "/v1/me" => session::me(&req, ctx),
         "/v1/password" => account::change_password(req, ctx).await,
         "/v1/events" => account::events(&req, ctx).await,
+        "/v1/sessions" => sessions::list(&req, ctx).await,
+        "/v1/sessions/revoke-others" => sessions::end(&req, ctx, None).await,
+        "/v1/sessions/{id}" => {
+            // Always `Some`: the template has the segment. Never `None`, which ends the others.
+            let id = parameter(template, &path).unwrap_or_default();
+            sessions::end(&req, ctx, Some(id)).await
+        }
         "/v1/2fa" => factors::status(&req, ctx).await,
         "/v1/2fa/totp/enroll" => totp::enroll(req, ctx).await,
         "/v1/2fa/totp/confirm" => totp::confirm(req, ctx).await,
@@ -55,19 +60,13 @@ pub async fn dispatch(req: Request, ctx: &Ctx) -> Result<Handled, ApiError> {
 
 /// `OPTIONS` on a route: a CORS preflight, naming the method the route answers.
 pub fn preflight(path: &str) -> Result<Reply, ApiError> {
-    let (_, method) = ROUTES
-        .iter()
-        .find(|(p, _)| *p == path)
-        .ok_or(ApiError::NotFound)?;
+    let (_, method) = route(path).ok_or(ApiError::NotFound)?;
     Ok(Reply::no_content().header("Access-Control-Allow-Methods", *method))
 }
 
-/// Paths are logged as routes; anything else is logged as "unmatched" so that a
-/// token pasted into a URL by mistake never reaches the log.
-pub fn log_path(path: &str) -> &str {
-    if ROUTES.iter().any(|(p, _)| *p == path) {
-        path
-    } else {
-        "unmatched"
-    }
+/// Paths are logged as their route (`/v1/sessions/{id}`, never the id); anything else
+/// is logged as "unmatched" so that a token pasted into a URL by mistake never reaches
+/// the log.
+pub fn log_path(path: &str) -> &'static str {
+    route(path).map_or("unmatched", |(template, _)| template)
 }
