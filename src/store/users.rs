@@ -128,7 +128,8 @@ pub async fn replace_password(
     let batch = [
         revoke_all_statement(user_id, now, unchanged.clone()),
         insert_statement(session, Some(unchanged.clone())),
-        sql!["UPDATE users SET password_hash = " (new_hash) " WHERE " [unchanged]],
+        // Keyed on the row itself: the EXISTS guard above is true for every row of the table.
+        sql!["UPDATE users SET password_hash = " (new_hash) " WHERE id = " (user_id) " AND password_hash = " (old_hash)],
         sql!["SELECT password_hash = " (new_hash) " AS changed FROM users WHERE id = " (user_id)],
     ];
     let results = db.batch("users.replace_password", &batch).await?;

@@ -100,3 +100,24 @@ fn beside_a_second_factor_8_characters_will_do_but_not_to_stand_alone() {
     );
     assert_eq!(in_again.status, 200, "{}", in_again.body);
 }
+
+#[test]
+fn changing_one_password_changes_no_one_elses() {
+    let app = spawn_app();
+    let olaf = register_and_login(&app, "olaf");
+    register(&app, "petra");
+    let changed = change_password(&app, &olaf.access, "a brand new passphrase of mine", None);
+    assert_eq!(changed.status, 200, "{}", changed.body);
+    // Each hash is the user's own: the other account still has the old password.
+    assert_eq!(login(&app, "petra", PASSWORD).status, 200);
+    assert_eq!(
+        login(&app, "petra", "a brand new passphrase of mine").status,
+        401
+    );
+    assert_eq!(
+        login(&app, "olaf", "a brand new passphrase of mine").status,
+        200
+    );
+    let hashes = app.d1("SELECT DISTINCT password_hash FROM users");
+    assert_eq!(hashes.len(), 2, "{hashes:?}");
+}
