@@ -17,7 +17,8 @@ CREATE TABLE IF NOT EXISTS users (
   totp_secret     TEXT,
   totp_enabled_at INTEGER,
   totp_last_step  INTEGER NOT NULL DEFAULT 0,
-  totp_last_used_by TEXT                         -- nonce of the request that spent that step
+  totp_last_used_by TEXT,                        -- nonce of the request that spent that step
+  email_verified_at INTEGER                      -- when a code sent to `email` came back
 );
 
 -- One row per login session (a refresh-token family). Only the SHA-256 of the current
@@ -91,3 +92,16 @@ CREATE TABLE IF NOT EXISTS security_events (
   detail  TEXT
 );
 CREATE INDEX IF NOT EXISTS security_events_by_user ON security_events(user_id, id);
+
+-- Single-use codes sent by email (verification, password reset). Only the SHA-256 of
+-- the code is stored; a code is spent by setting used_at in the batch that acts on it.
+CREATE TABLE IF NOT EXISTS email_codes (
+  code_hash  TEXT PRIMARY KEY,
+  user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  purpose    TEXT NOT NULL,                    -- 'verify_email' or 'reset_password'
+  email      TEXT NOT NULL,                    -- the address the code was sent to
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  used_at    INTEGER
+);
+CREATE INDEX IF NOT EXISTS email_codes_by_user ON email_codes(user_id, purpose);

@@ -39,6 +39,8 @@ pub enum ApiError {
     NotFound,
     /// `DELETE /v1/sessions/{id}` for an id that is not one of the caller's live sessions.
     SessionNotFound,
+    /// A code sent by email (verification, password reset) that is unknown, spent or expired.
+    InvalidEmailCode,
     MethodNotAllowed(&'static str),
     PayloadTooLarge,
     /// A body that is not declared `application/json` (simple cross-site requests send
@@ -61,6 +63,7 @@ impl ApiError {
             Self::InvalidCredentials
             | Self::InvalidCode { .. }
             | Self::InvalidMfaToken
+            | Self::InvalidEmailCode
             | Self::InvalidGrant
             | Self::InvalidToken
             | Self::InsufficientAuthentication { .. } => 401,
@@ -97,6 +100,7 @@ impl ApiError {
             Self::EnrollmentExpired => "enrollment_expired",
             Self::NotFound => "not_found",
             Self::SessionNotFound => "session_not_found",
+            Self::InvalidEmailCode => "invalid_email_code",
             Self::MethodNotAllowed(_) => "method_not_allowed",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
@@ -150,6 +154,7 @@ impl ApiError {
             }
             Self::NotFound => "no such route".into(),
             Self::SessionNotFound => "you have no live session with this id".into(),
+            Self::InvalidEmailCode => "the code is unknown, already used or expired".into(),
             Self::MethodNotAllowed(allow) => format!("method not allowed; use {allow}"),
             Self::PayloadTooLarge => "request body is larger than 16 KiB".into(),
             Self::UnsupportedMediaType => {

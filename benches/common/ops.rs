@@ -76,6 +76,7 @@ impl Fixture {
                 user_id: "u_3q2kx9wz7m4p1c8d5f6g0h",
                 session_id: "s_7n8b9v0c1x2z3l4k5j6h7g",
                 username: "alice.bench",
+                verified_email: Some("alice@example.com"),
                 mfa_enabled: true,
                 auth: black_box(&self.auth),
             },

@@ -107,3 +107,9 @@ pub struct RegenerateRecoveryCodesRequest {
     #[schemars(with = "schema::RecoveryCodeInput")]
     pub recovery_code: Option<String>,
 }
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct VerifyEmailRequest {
+    /// The code from the verification email (`evc_` + 43 characters). Anything else, or a code already used or expired, is 401 `invalid_email_code`.
+    pub code: String,
+}

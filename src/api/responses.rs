@@ -131,6 +131,10 @@ pub struct Me {
     pub user_id: String,
     #[schemars(with = "schema::Username")]
     pub username: String,
+    /// The account's address once verified; `null` while there is none or it is not verified yet.
+    pub email: Option<String>,
+    /// True when `email` is set (it is only ever a verified address).
+    pub email_verified: bool,
     /// Whether the account had two-factor authentication on when the token was issued.
     pub mfa_enabled: bool,
     /// Authentication methods of this session (RFC 8176): `[pwd]`, `[pwd, otp, mfa]` or `[pwd, recovery, mfa]`.

@@ -16,6 +16,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/v1/me", "GET"),
     ("/v1/password", "POST"),
     ("/v1/events", "GET"),
+    ("/v1/email/verify", "POST"),
     ("/v1/sessions", "GET"),
     ("/v1/sessions/revoke-others", "POST"),
     ("/v1/sessions/{id}", "DELETE"),

@@ -30,6 +30,13 @@ pub struct Config {
     pub argon2_queue_max: usize,
     /// Security events older than this many days are deleted by the scheduled housekeeping.
     pub event_retention_days: i64,
+    /// Sender of every email (`EMAIL_FROM`), and the public origin its links point to.
+    pub mail: MailSettings,
+}
+
+pub struct MailSettings {
+    pub from: String,
+    pub public_url: String,
 }
 
 /// KV refuses TTLs under 60 s.
@@ -193,6 +200,10 @@ impl Config {
             argon2_queue_max: count("ARGON2_QUEUE_MAX", 1, 10_000)? as usize,
             event_retention_days: count("EVENT_RETENTION_DAYS", 1, 3_650)?,
             cors: CorsPolicy::parse(&var("CORS_ALLOWED_ORIGINS").unwrap_or_default())?,
+            mail: MailSettings {
+                from: required("EMAIL_FROM")?,
+                public_url: required("JWT_ISSUER")?.trim_end_matches('/').to_owned(),
+            },
         })
     }
 }
@@ -214,6 +225,7 @@ mod tests {
             ("ENROLLMENT_TTL", "600".to_string()),
             ("ARGON2_QUEUE_MAX", "128".to_string()),
             ("EVENT_RETENTION_DAYS", "365".to_string()),
+            ("EMAIL_FROM", "no-reply@login.example".to_string()),
             ("AAL2_MAX_AGE", "86400".to_string()),
             ("AAL2_IDLE_TIMEOUT", "3600".to_string()),
             ("TOTP_ISSUER", "Edge Login".to_string()),

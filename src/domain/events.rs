@@ -20,11 +20,16 @@ pub enum EventKind {
     RefreshReuseDetected,
     /// The user ended sessions from the sessions list; `detail` is how many.
     SessionsEnded,
+    /// A login from a client without a valid device token (also `login_succeeded`).
+    NewDeviceLogin,
+    EmailVerified,
+    PasswordReset,
+    AccountDeleted,
 }
 
 impl EventKind {
     /// Every kind, in the order the API documents them.
-    pub const ALL: [EventKind; 12] = [
+    pub const ALL: [EventKind; 16] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::SecondFactorFailed,
@@ -37,6 +42,10 @@ impl EventKind {
         Self::PasswordChanged,
         Self::RefreshReuseDetected,
         Self::SessionsEnded,
+        Self::NewDeviceLogin,
+        Self::EmailVerified,
+        Self::PasswordReset,
+        Self::AccountDeleted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -53,6 +62,10 @@ impl EventKind {
             Self::PasswordChanged => "password_changed",
             Self::RefreshReuseDetected => "refresh_reuse_detected",
             Self::SessionsEnded => "sessions_ended",
+            Self::NewDeviceLogin => "new_device_login",
+            Self::EmailVerified => "email_verified",
+            Self::PasswordReset => "password_reset",
+            Self::AccountDeleted => "account_deleted",
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod events;
 pub mod factors;
 pub mod housekeeping;
 pub mod keys;
+pub mod mail;
 pub mod opaque;
 pub mod password;
 pub mod phc;

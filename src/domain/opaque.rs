@@ -1,4 +1,4 @@
-//! Opaque bearer secrets: mfa tokens and refresh tokens.
+//! Opaque bearer secrets: mfa tokens, refresh tokens and the codes sent by email.
 //!
 //! Both are 256 random bits behind a kind prefix. Only a SHA-256 of the token is ever
 //! stored, so a leaked database or KV namespace does not yield usable tokens; a plain
@@ -59,6 +59,16 @@ opaque_token!(
     MfaToken,
     "mfa_",
     "Proof that the password step succeeded; exchanged once for tokens with a second factor."
+);
+opaque_token!(
+    EmailCode,
+    "evc_",
+    "Sent to an email address; coming back once proves the address."
+);
+opaque_token!(
+    ResetCode,
+    "rst_",
+    "Sent to the account's address by `forgot`; spent once by a password reset."
 );
 opaque_token!(
     RefreshToken,

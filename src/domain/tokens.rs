@@ -83,6 +83,8 @@ pub struct TokenSubject<'a> {
     pub user_id: &'a str,
     pub session_id: &'a str,
     pub username: &'a str,
+    /// A verified address only (the only kind a token may carry, with `email_verified`).
+    pub verified_email: Option<&'a str>,
     pub mfa_enabled: bool,
     pub auth: &'a Authentication,
 }
@@ -189,8 +191,8 @@ impl TokenService {
             acr: subject.auth.aal().to_owned(),
             auth_time: subject.auth.auth_time,
             preferred_username: subject.username.to_owned(),
-            // Only a verified address may go into a token, and nothing verifies one yet.
-            email: None,
+            email: subject.verified_email.map(str::to_owned),
+            email_verified: subject.verified_email.map(|_| true),
             mfa_enabled: subject.mfa_enabled,
         };
         let header = TokenHeader {
@@ -276,6 +278,7 @@ mod tests {
                 user_id: "u1",
                 session_id: "s1",
                 username: "alice",
+                verified_email: None,
                 mfa_enabled: true,
                 auth,
             },

@@ -22,6 +22,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::NotEnabled => ApiError::NotEnabled,
             ServiceError::EnrollmentExpired => ApiError::EnrollmentExpired,
             ServiceError::SessionNotFound => ApiError::SessionNotFound,
+            ServiceError::InvalidEmailCode => ApiError::InvalidEmailCode,
             ServiceError::SecondFactorRequired => ApiError::InvalidRequest(
                 "two-factor authentication is on: send code (or recovery_code) too".into(),
             ),

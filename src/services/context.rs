@@ -12,6 +12,7 @@ use crate::domain::blocklist::Blocklist;
 use crate::domain::client_address;
 use crate::domain::config::Config;
 use crate::domain::events::{EventKind, SecurityEvent};
+use crate::domain::mail::{self, Mail};
 use crate::domain::throttle::{retry_after, CappedFactor, FREE_FAILURES};
 use crate::domain::turns::{Ticket, Turns};
 use crate::store::{self, Db, Kv, StoreError, Timings};
@@ -232,15 +233,32 @@ impl Ctx {
         });
     }
 
-    /// Stores the queued security events off the response path.
+    /// Stores the queued security events off the response path, and mails a notice for
+    /// each one that deserves it to the user's verified address (read in the same batch).
     pub fn flush_events(&self) {
         let events = std::mem::take(&mut *self.events.borrow_mut());
         if events.is_empty() {
             return;
         }
+        let Ok(config) = self.config() else { return };
         self.after_response("security events", move |env| async move {
             let db = db_from(&env, Rc::new(Timings::default()))?;
-            store::events::record(&db, &events).await
+            let addresses = store::events::record(&db, &events).await?;
+            for e in &events {
+                let to = addresses.iter().find(|a| a.id == e.user_id);
+                if let Some(m) = to.and_then(|a| mail::notice(&a.email, e.kind, e.ip.as_deref())) {
+                    store::mail::send(&env, &config.mail.from, &m).await?;
+                }
+            }
+            Ok(())
+        });
+    }
+
+    /// Sends `mail` after the response (the client never waits on the mail service).
+    pub fn send_mail(&self, mail: Mail) {
+        let Ok(config) = self.config() else { return };
+        self.after_response("mail", move |env| async move {
+            store::mail::send(&env, &config.mail.from, &mail).await
         });
     }
 }

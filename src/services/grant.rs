@@ -71,6 +71,8 @@ impl Grant {
 pub struct Profile<'a> {
     pub user_id: &'a str,
     pub username: &'a str,
+    /// Verified only.
+    pub email: Option<&'a str>,
     pub mfa_enabled: bool,
 }
 
@@ -79,6 +81,7 @@ impl<'a> Profile<'a> {
         Self {
             user_id: &user.id,
             username: &user.username,
+            email: user.email.as_deref(),
             mfa_enabled,
         }
     }
@@ -108,6 +111,7 @@ pub fn issue(
             user_id: profile.user_id,
             session_id,
             username: profile.username,
+            verified_email: profile.email,
             mfa_enabled: profile.mfa_enabled,
             auth: authentication,
         },

@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod context;
+pub mod email_verification;
 pub mod events;
 pub mod factor_management;
 pub mod grant;
@@ -43,6 +44,8 @@ pub enum ServiceError {
     NotEnabled,
     EnrollmentExpired,
     SessionNotFound,
+    /// An email code (verification or reset) that is unknown, spent or expired.
+    InvalidEmailCode,
     /// The password may not take this role (too short to stand alone, say).
     WeakPassword(crate::domain::password::PasswordRejection),
     /// A password change on an account with 2FA came without a second factor.

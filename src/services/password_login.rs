@@ -45,6 +45,7 @@ pub async fn login(
         known.as_ref(),
     )
     .await?;
+    let new_device = known.is_none();
     let device = known.unwrap_or_else(DeviceId::generate);
 
     match after_password(user.totp_enabled(), ctx.now) {
@@ -52,6 +53,9 @@ pub async fn login(
             let grant = Grant::new(ctx, &config, auth);
             sessions::insert(&db, &grant.session(&user.id)).await?;
             ctx.event(EventKind::LoginSucceeded, &user.id);
+            if new_device {
+                ctx.event(EventKind::NewDeviceLogin, &user.id);
+            }
             let mut issued = grant.issue(&config, &Profile::of(&user, false));
             issued.device_token =
                 Some(config.device_tokens.issue(&device, &user.username, ctx.now));
@@ -62,11 +66,13 @@ pub async fn login(
             let challenge = MfaChallenge {
                 user_id: user.id.clone(),
                 username: user.username,
+                email: user.email,
                 totp_secret: user.totp_secret.unwrap_or_default(),
                 totp_enabled_at: user.totp_enabled_at.unwrap_or_default(),
                 auth_time,
                 expires_at: ctx.now + config.mfa_ttl,
                 device_id: Some(device.as_str().to_owned()),
+                new_device,
             };
             save_mfa_challenge(&ctx.kv()?, &token.hash(), &challenge, config.mfa_ttl).await?;
             Ok(LoginOutcome::MfaRequired {

@@ -79,6 +79,9 @@ pub async fn complete(
                     .await
             });
             ctx.event(EventKind::LoginSucceeded, user_id);
+            if challenge.new_device {
+                ctx.event(EventKind::NewDeviceLogin, user_id);
+            }
             if factor == SecondFactor::RecoveryCode {
                 ctx.event(EventKind::RecoveryCodeUsed, user_id);
             }
@@ -87,6 +90,7 @@ pub async fn complete(
                 &Profile {
                     user_id,
                     username: &challenge.username,
+                    email: challenge.email.as_deref(),
                     mfa_enabled: true,
                 },
             );

@@ -37,6 +37,7 @@ pub async fn refresh(ctx: &Ctx, old: &RefreshToken) -> Result<Issued, ServiceErr
         &Profile {
             user_id: &session.user_id,
             username: &session.username,
+            email: session.email.as_deref(),
             mfa_enabled: session.totp_enabled_at.is_some(),
         },
         &session.id,

@@ -137,6 +137,7 @@ pub async fn confirm(
         &Profile {
             user_id,
             username: &claims.preferred_username,
+            email: claims.email.as_deref(),
             mfa_enabled: true,
         },
     );

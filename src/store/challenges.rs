@@ -13,6 +13,9 @@ use super::StoreError;
 pub struct MfaChallenge {
     pub user_id: String,
     pub username: String,
+    /// Verified only.
+    #[serde(default)]
+    pub email: Option<String>,
     /// The sealed TOTP secret as stored in D1 at login time.
     pub totp_secret: String,
     pub totp_enabled_at: i64,
@@ -21,6 +24,9 @@ pub struct MfaChallenge {
     /// The device the password step came from, to be named in the token of a finished login.
     #[serde(default)]
     pub device_id: Option<String>,
+    /// The login came without a valid device token (a notice goes out on success).
+    #[serde(default)]
+    pub new_device: bool,
 }
 
 /// A TOTP secret shown to the user but not yet confirmed with a code.

@@ -3,15 +3,24 @@
 use serde::{Deserialize, Serialize};
 
 use super::sql::{sql, Sql};
-use super::{Db, StoreError};
+use super::{rows, Db, StoreError};
 use crate::domain::events::SecurityEvent;
 
-/// Stores the events and logs each one. Called off the response path.
-pub async fn record(db: &Db, events: &[SecurityEvent]) -> Result<(), StoreError> {
+/// A user's verified address, for security notices.
+#[derive(Deserialize)]
+pub struct Address {
+    pub id: String,
+    pub email: String,
+}
+
+/// Stores the events and logs each one, and reads the verified addresses of their users
+/// in the same batch. Called off the response path.
+pub async fn record(db: &Db, events: &[SecurityEvent]) -> Result<Vec<Address>, StoreError> {
     if events.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
-    let batch: Vec<Sql<'_>> = events
+    let users: Vec<String> = events.iter().map(|e| e.user_id.clone()).collect();
+    let mut batch: Vec<Sql<'_>> = events
         .iter()
         .map(|e| {
             worker::console_log!("{}", e.log_line());
@@ -22,8 +31,12 @@ pub async fn record(db: &Db, events: &[SecurityEvent]) -> Result<(), StoreError>
             ]
         })
         .collect();
-    db.batch("events.record", &batch).await?;
-    Ok(())
+    batch.push(sql![
+        "SELECT id, email FROM users WHERE email IS NOT NULL AND email_verified_at IS NOT NULL AND id IN "
+        [Sql::list(&users)]
+    ]);
+    let results = db.batch("events.record", &batch).await?;
+    rows(&results[events.len()], "notice addresses")
 }
 
 #[derive(Debug, Serialize, Deserialize)]

@@ -20,6 +20,8 @@ pub mod assets;
 #[cfg(target_arch = "wasm32")]
 pub mod challenges;
 #[cfg(target_arch = "wasm32")]
+pub mod email_codes;
+#[cfg(target_arch = "wasm32")]
 pub mod events;
 #[cfg(target_arch = "wasm32")]
 pub mod factors;
@@ -27,6 +29,8 @@ pub mod factors;
 pub mod hard_cap;
 #[cfg(target_arch = "wasm32")]
 pub mod housekeeping;
+#[cfg(target_arch = "wasm32")]
+pub mod mail;
 #[cfg(target_arch = "wasm32")]
 pub mod mfa;
 #[cfg(target_arch = "wasm32")]

@@ -48,6 +48,8 @@ pub struct RefreshedSession {
     pub user_id: String,
     pub authentication: String,
     pub username: String,
+    /// Verified only.
+    pub email: Option<String>,
     pub totp_enabled_at: Option<i64>,
 }
 
@@ -100,7 +102,7 @@ pub async fn rotate(
             ", last_used_at = " (now) ", ip = COALESCE(" (ip) ", ip) WHERE refresh_hash = " (old_hash) " AND revoked_at IS NULL AND expires_at > " (now)
         ],
         sql![
-            "SELECT s.id, s.user_id, s.authentication, u.username, u.totp_enabled_at "
+            "SELECT s.id, s.user_id, s.authentication, u.username, CASE WHEN u.email_verified_at IS NOT NULL THEN u.email END AS email, u.totp_enabled_at "
             "FROM sessions s JOIN users u ON u.id = s.user_id "
             "WHERE s.refresh_hash = " (new_hash) " AND s.revoked_at IS NULL"
         ],

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::hard_cap::Cap;
 use super::sessions::live;
 use super::sql::sql;
-use super::users::{user_columns, UserRow};
+use super::users::{UserRow, USER_COLUMNS_U};
 use super::{verdict, Db, StoreError};
 use crate::domain::throttle::delay_sql;
 
@@ -72,7 +72,7 @@ pub async fn admit_password(
     let read = sql![
         "SELECT (t.last_by IS " (nonce) ") AS admitted, COALESCE(t.failures, 0) AS throttle_failures, "
         "COALESCE(t.locked_until, 0) AS throttle_locked_until, " [cap.count()] " AS cap_failures, "
-        [session_live] " AS session_live, " {user_columns(Some("u"))}
+        [session_live] " AS session_live, " {USER_COLUMNS_U}
         " FROM (SELECT 1) AS one LEFT JOIN throttle t ON t.key = " (key)
         " LEFT JOIN users u ON u." {column} " = " (value)
     ];

@@ -2,15 +2,18 @@
 
 use serde::Deserialize;
 
+use super::email_codes::{self, NewEmailCode};
 use super::sessions::{insert_statement, live, revoke_all_statement, NewSession};
 use super::sql::{sql, Sql};
-use super::{rows, Db, StoreError};
+use super::{changes, rows, Db, StoreError};
 
 /// Everything the login step needs, in one SELECT.
 #[derive(Debug, Deserialize)]
 pub struct UserRow {
     pub id: String,
     pub username: String,
+    /// Only a verified address: tokens may carry nothing else.
+    pub email: Option<String>,
     pub password_hash: String,
     pub totp_secret: Option<String>,
     pub totp_enabled_at: Option<i64>,
@@ -22,22 +25,13 @@ impl UserRow {
     }
 }
 
-pub const USER_COLUMNS: [&str; 5] = [
-    "id",
-    "username",
-    "password_hash",
-    "totp_secret",
-    "totp_enabled_at",
-];
-
-/// The user columns, each prefixed with `table.` when given.
-pub fn user_columns(table: Option<&str>) -> String {
-    USER_COLUMNS
-        .iter()
-        .map(|c| table.map_or_else(|| (*c).to_owned(), |t| format!("{t}.{c}")))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
+/// The `UserRow` columns of `users` (`email` only when verified), unqualified and as
+/// `u.` for joins. Written out: one string each costs less WASM than assembling them.
+pub const USER_COLUMNS: &str = "CASE WHEN email_verified_at IS NOT NULL THEN email END AS email, \
+     id, username, password_hash, totp_secret, totp_enabled_at";
+pub const USER_COLUMNS_U: &str =
+    "CASE WHEN u.email_verified_at IS NOT NULL THEN u.email END AS email, \
+     u.id, u.username, u.password_hash, u.totp_secret, u.totp_enabled_at";
 
 /// The caller's row, only while the session of their access token is live (`None`
 /// otherwise, as for an unknown user).
@@ -48,7 +42,7 @@ pub async fn caller(
     now: i64,
 ) -> Result<Option<UserRow>, StoreError> {
     let query = sql![
-        "SELECT " {user_columns(None)} " FROM users WHERE id = " (id) " AND "
+        "SELECT " {USER_COLUMNS} " FROM users WHERE id = " (id) " AND "
         [live(session_id, id, now)]
     ];
     db.first("users.caller", &query).await
@@ -64,19 +58,22 @@ pub struct NewUser<'a> {
 
 /// Inserts the user; `false` when the username is taken (decided by the UNIQUE index,
 /// so two simultaneous registrations cannot both win).
-pub async fn insert(db: &Db, user: &NewUser<'_>) -> Result<bool, StoreError> {
-    #[derive(Deserialize)]
-    struct Inserted {
-        #[allow(dead_code)]
-        id: String,
-    }
-    let stmt = sql![
+/// With `verify`, also stores the code that will prove the address, in the same batch.
+pub async fn insert(
+    db: &Db,
+    user: &NewUser<'_>,
+    verify: Option<&NewEmailCode<'_>>,
+) -> Result<bool, StoreError> {
+    let mut batch = vec![sql![
         "INSERT INTO users (id, username, email, password_hash, created_at) VALUES ("
         (user.id) ", " (user.username) ", " (user.email) ", " (user.password_hash) ", "
-        (user.now) ") ON CONFLICT(username) DO NOTHING RETURNING id"
-    ];
-    let row: Option<Inserted> = db.first("users.insert", &stmt).await?;
-    Ok(row.is_some())
+        (user.now) ") ON CONFLICT(username) DO NOTHING"
+    ]];
+    if let Some(code) = verify {
+        batch.push(email_codes::insert_statement(code));
+    }
+    let results = db.batch("users.insert", &batch).await?;
+    Ok(changes(&results[0]) == 1)
 }
 
 /// A stored value replaced only if it is still what the caller read, so a concurrent

@@ -9,6 +9,7 @@ mod aal2_lifetime;
 mod attacks;
 mod bad_input;
 mod ecosystem;
+mod email;
 mod housekeeping;
 mod lockout;
 mod logging;

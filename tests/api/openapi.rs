@@ -44,6 +44,14 @@ const NOT_WALKED: &[(&str, &str, u16, &str)] = &[
 // ------------------------------------------------------------------------------------------------
 // The document itself
 
+/// The operations of a path item (its `parameters`, shared by all of them, aside).
+fn operations(item: &Value) -> impl Iterator<Item = (&String, &Value)> {
+    item.as_object()
+        .unwrap()
+        .iter()
+        .filter(|(key, _)| *key != "parameters")
+}
+
 #[test]
 fn the_document_lists_every_route_and_only_those() {
     let doc = &spec().doc;
@@ -58,7 +66,7 @@ fn the_document_lists_every_route_and_only_those() {
             expected.push("head".to_owned());
         }
         expected.sort();
-        let mut methods: Vec<String> = paths[*path].as_object().unwrap().keys().cloned().collect();
+        let mut methods: Vec<String> = operations(&paths[*path]).map(|(m, _)| m.clone()).collect();
         methods.sort();
         assert_eq!(methods, expected, "{path}");
     }
@@ -79,7 +87,7 @@ fn every_ref_resolves_and_every_example_conforms() {
 
     let mut checked = 0;
     for (path, item) in spec.doc["paths"].as_object().unwrap() {
-        for (method, operation) in item.as_object().unwrap() {
+        for (method, operation) in operations(item) {
             let mut media = Vec::new();
             if let Some(body) = operation.get("requestBody") {
                 media.push((
@@ -157,6 +165,7 @@ fn every_api_error() -> Vec<ApiError> {
         ApiError::RateLimited { retry_after: 60 },
         ApiError::NotFound,
         ApiError::SessionNotFound,
+        ApiError::InvalidEmailCode,
         ApiError::MethodNotAllowed("GET"),
         ApiError::PayloadTooLarge,
         ApiError::UnsupportedMediaType,
@@ -184,6 +193,7 @@ fn every_api_error() -> Vec<ApiError> {
             | ApiError::RateLimited { .. }
             | ApiError::NotFound
             | ApiError::SessionNotFound
+            | ApiError::InvalidEmailCode
             | ApiError::MethodNotAllowed(_)
             | ApiError::PayloadTooLarge
             | ApiError::UnsupportedMediaType
@@ -214,7 +224,7 @@ fn the_document_knows_every_error_code_with_its_status() {
     let mut by_status: BTreeSet<(u16, String)> = BTreeSet::new();
     let mut responses: Vec<&Value> = Vec::new();
     for item in spec.doc["paths"].as_object().unwrap().values() {
-        for operation in item.as_object().unwrap().values() {
+        for (_, operation) in operations(item) {
             for (status, r) in operation["responses"].as_object().unwrap() {
                 let r = spec.resolve(r).unwrap();
                 responses.push(r);
@@ -273,6 +283,10 @@ fn the_document_knows_every_event_kind_and_mfa_method() {
         EventKind::PasswordChanged,
         EventKind::RefreshReuseDetected,
         EventKind::SessionsEnded,
+        EventKind::NewDeviceLogin,
+        EventKind::EmailVerified,
+        EventKind::PasswordReset,
+        EventKind::AccountDeleted,
     ];
     for k in kinds {
         // Stops compiling when a kind is added, so the list above cannot fall behind.
@@ -288,7 +302,11 @@ fn the_document_knows_every_event_kind_and_mfa_method() {
             | EventKind::RecoveryCodesRegenerated
             | EventKind::PasswordChanged
             | EventKind::RefreshReuseDetected
-            | EventKind::SessionsEnded => {}
+            | EventKind::SessionsEnded
+            | EventKind::NewDeviceLogin
+            | EventKind::EmailVerified
+            | EventKind::PasswordReset
+            | EventKind::AccountDeleted => {}
         }
     }
     let schemas = &spec().doc["components"]["schemas"];
@@ -905,6 +923,17 @@ fn every_response_along_the_flows_matches_the_document() {
         );
     }
 
+    // Email verification, with the code the registration mailed.
+    w.register("olga");
+    let evc = w.app.wait_for_emails("olga@example.com", 1)[0].code("evc_");
+    let verify = json!({ "code": evc });
+    w.expect(w.post("/v1/email/verify", &verify, None), 204, None);
+    w.expect(
+        w.post("/v1/email/verify", &verify, None),
+        401,
+        Some("invalid_email_code"),
+    );
+
     // The sessions list; ending one session, then the others.
     w.register("nora");
     let here = token(&w.login("nora"), "access_token");
@@ -1278,6 +1307,7 @@ fn every_response_along_the_flows_matches_the_document() {
         ("POST", "/v1/password", 10),
         ("POST", "/v1/2fa/totp/enroll", 10),
         ("DELETE", "/v1/2fa/totp", 10),
+        ("POST", "/v1/email/verify", 30),
     ] {
         let ip = w.fresh_ip();
         for n in 0..limit {
@@ -1305,7 +1335,7 @@ fn every_response_along_the_flows_matches_the_document() {
     let seen = w.seen.borrow();
     let mut missing = Vec::new();
     for (path, item) in spec().doc["paths"].as_object().unwrap() {
-        for (method, operation) in item.as_object().unwrap() {
+        for (method, operation) in operations(item) {
             let method = method.to_ascii_uppercase();
             for status in operation["responses"].as_object().unwrap().keys() {
                 let status: u16 = status.parse().unwrap();

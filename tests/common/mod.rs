@@ -330,6 +330,86 @@ impl TestApp {
     pub fn log(&self) -> String {
         fs::read_to_string(&self.log_path).unwrap_or_default()
     }
+
+    /// Every email the Worker has sent so far, oldest first. The local `send_email` binding
+    /// sends nothing: it writes the text and HTML parts to files and logs their paths
+    /// beside From, To and Subject, and this reads them back from there.
+    pub fn emails(&self) -> Vec<Email> {
+        let log = self.log();
+        let mut out = Vec::new();
+        let mut lines = log.lines().peekable();
+        while let Some(line) = lines.next() {
+            if !line.contains("send_email binding called with MessageBuilder") {
+                continue;
+            }
+            let mut mail = Email::default();
+            while let Some(next) = lines.peek() {
+                if next.contains("send_email binding called") {
+                    break;
+                }
+                let field = |name: &str| next.trim().strip_prefix(name).map(str::to_owned);
+                if let Some(v) = field("To: ") {
+                    mail.to = v;
+                } else if let Some(v) = field("Subject: ") {
+                    mail.subject = v;
+                } else if let Some(path) = field("Text: ") {
+                    mail.text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+                } else if let Some(path) = field("HTML: ") {
+                    mail.html = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+                    lines.next();
+                    break;
+                }
+                lines.next();
+            }
+            out.push(mail);
+        }
+        out
+    }
+
+    /// The emails sent to `to`, once there are at least `n` (wrangler logs a message after
+    /// the response that caused it, and the Worker sends it in `waitUntil`).
+    pub fn wait_for_emails(&self, to: &str, n: usize) -> Vec<Email> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let mails: Vec<Email> = self.emails().into_iter().filter(|m| m.to == to).collect();
+            if mails.len() >= n {
+                return mails;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{} of {n} emails to {to} after 20 s; all sent: {:?}",
+                mails.len(),
+                self.emails()
+                    .iter()
+                    .map(|m| (&m.to, &m.subject))
+                    .collect::<Vec<_>>()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// One email as the local `send_email` binding recorded it.
+#[derive(Debug, Default, Clone)]
+pub struct Email {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+impl Email {
+    /// The single-use code (`evc_...`, `rst_...`) the email exists for.
+    pub fn code(&self, prefix: &str) -> String {
+        let start = self
+            .text
+            .find(prefix)
+            .unwrap_or_else(|| panic!("no {prefix} code in {self:?}"));
+        self.text[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+            .collect()
+    }
 }
 
 impl Drop for TestApp {

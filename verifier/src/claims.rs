@@ -8,7 +8,7 @@ use crate::VerifyError;
 
 /// The claims of an edge-login access token, returned only after every check passed.
 ///
-/// Mirrors what the issuer puts in every token; all fields but `nbf` and `email` are
+/// Mirrors what the issuer puts in every token; all fields but `nbf`, `email` and `email_verified` are
 /// required, and a token missing one is refused with [`VerifyError::MissingClaim`].
 /// Claims this struct does not know are ignored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,9 +50,12 @@ pub struct AccessClaims {
     pub auth_time: i64,
     /// The user's username.
     pub preferred_username: String,
-    /// The user's email address, if they gave one.
+    /// The user's email address, only once verified (then `email_verified` is true).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// `true` beside a verified `email` (OpenID Connect's claim); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
     /// Whether the user has two-factor authentication enrolled (not whether this login
     /// used it: see [`aal`](Self::aal) and [`is_aal2`](Self::is_aal2)).
     pub mfa_enabled: bool,
@@ -91,6 +94,11 @@ impl AccessClaims {
                 None | Some(Value::Null) => None,
                 Some(Value::String(s)) => Some(s.clone()),
                 Some(_) => return Err(VerifyError::InvalidClaim("email")),
+            },
+            email_verified: match map.get("email_verified") {
+                None | Some(Value::Null) => None,
+                Some(Value::Bool(b)) => Some(*b),
+                Some(_) => return Err(VerifyError::InvalidClaim("email_verified")),
             },
             mfa_enabled: required(map, "mfa_enabled")?
                 .as_bool()

@@ -27,11 +27,16 @@ fn service(keys: &[(&str, u8)]) -> TokenService {
 }
 
 fn issue(svc: &TokenService, auth: &Authentication) -> String {
+    issue_for(svc, auth, None)
+}
+
+fn issue_for(svc: &TokenService, auth: &Authentication, verified_email: Option<&str>) -> String {
     svc.issue(
         &TokenSubject {
             user_id: "user-42",
             session_id: "session-7",
             username: "alice",
+            verified_email,
             mfa_enabled: auth.second_factor.is_some(),
             auth,
         },
@@ -52,7 +57,7 @@ fn verifies_tokens_from_the_issuer() {
     let v = verifier_for(&svc);
 
     let auth = Authentication::password_only(NOW - 10).with_second_factor(SecondFactor::Totp);
-    let token = issue(&svc, &auth);
+    let token = issue_for(&svc, &auth, Some("alice@example.com"));
     let claims = v.verify(&token, NOW).unwrap();
     assert_eq!(claims.iss, ISSUER);
     assert_eq!(claims.aud, [AUDIENCE]);
@@ -66,8 +71,8 @@ fn verifies_tokens_from_the_issuer() {
     assert!(claims.is_aal2());
     assert_eq!(claims.auth_time, NOW - 10);
     assert_eq!(claims.preferred_username, "alice");
-    // No verified address exists yet, so no token carries one.
-    assert_eq!(claims.email, None);
+    assert_eq!(claims.email.as_deref(), Some("alice@example.com"));
+    assert_eq!(claims.email_verified, Some(true));
     assert!(claims.mfa_enabled);
     // The issuer's own check agrees on the same token.
     let own = svc.verify(&token, NOW).unwrap();
@@ -81,6 +86,7 @@ fn verifies_tokens_from_the_issuer() {
     let claims = v.verify(&aal1, NOW).unwrap();
     assert_eq!(claims.aal, "aal1");
     assert_eq!(claims.amr, ["pwd"]);
+    assert_eq!((claims.email, claims.email_verified), (None, None));
     assert!(!claims.mfa_enabled);
 
     // Expiry as the issuer set it, with this verifier's leeway of 5 s.

@@ -29,6 +29,7 @@ fn valid_token_verifies_and_returns_its_claims() {
             auth_time: NOW - 10,
             preferred_username: "alice".into(),
             email: Some("alice@example.com".into()),
+            email_verified: Some(true),
             mfa_enabled: true,
         }
     );

@@ -264,10 +264,27 @@ impl Op<'_> {
             doc,
             method,
             path,
-            value,
+            mut value,
         } = self;
+        // A `{name}` segment belongs to the path, so that HEAD and OPTIONS have it too.
+        let mut in_path = Vec::new();
+        if let Some(Value::Array(parameters)) = value.get_mut("parameters") {
+            parameters.retain(|p| {
+                let keep = p["in"] != "path";
+                if !keep {
+                    in_path.push(p.clone());
+                }
+                keep
+            });
+            if parameters.is_empty() {
+                value.as_object_mut().map(|o| o.remove("parameters"));
+            }
+        }
         let head = (method == "GET").then(|| head_of(&value, &super::components::responses()));
         let item = doc.paths.entry(path.clone()).or_insert_with(|| json!({}));
+        if !in_path.is_empty() {
+            item["parameters"] = Value::Array(in_path);
+        }
         if let Some(head) = head {
             item["head"] = head;
         }

@@ -186,6 +186,7 @@ pub fn every_error() -> Vec<ApiError> {
         ApiError::RateLimited { retry_after: 60 },
         ApiError::NotFound,
         ApiError::SessionNotFound,
+        ApiError::InvalidEmailCode,
         ApiError::MethodNotAllowed("POST"),
         ApiError::PayloadTooLarge,
         ApiError::UnsupportedMediaType,
@@ -213,6 +214,7 @@ pub fn every_error() -> Vec<ApiError> {
             | ApiError::RateLimited { .. }
             | ApiError::NotFound
             | ApiError::SessionNotFound
+            | ApiError::InvalidEmailCode
             | ApiError::MethodNotAllowed(_)
             | ApiError::PayloadTooLarge
             | ApiError::UnsupportedMediaType

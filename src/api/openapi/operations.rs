@@ -155,6 +155,8 @@ pub fn describe(doc: &mut Doc) {
             &Me {
                 user_id: USER_ID.into(),
                 username: "alice".into(),
+                email: Some("alice@example.com".into()),
+                email_verified: true,
                 mfa_enabled: true,
                 amr: vec!["pwd".into(), "otp".into(), "mfa".into()],
                 aal: "aal2".into(),
@@ -213,6 +215,16 @@ pub fn describe(doc: &mut Doc) {
     .shared(401, "InvalidToken")
     .shared(500, "InternalError")
     .add();
+    doc.post("/v1/email/verify", "verifyEmail", "account", "Confirm an email address")
+        .describe("Spends the code that registration mailed to the address (valid once, for 24 hours) and marks the address verified: from then on it is in new tokens (`email`, `email_verified: true`) and receives security notices. Needs no session: the code is the proof.")
+        .body::<VerifyEmailRequest>(&[("verify", json!({"code": "evc_Yk2b8Qm1rT7vX0cN4eH6jD3sF9aL5pGwUzKoIiEyRtB"}))])
+        .empty(204, "The address is verified.")
+        .bad_body("", &[ApiError::InvalidRequest("request body is not valid JSON".into())])
+        .fails(401, "The code is unknown, already used or expired.", &[ApiError::InvalidEmailCode])
+        .shared(413, "PayloadTooLarge")
+        .shared(429, "RateLimited")
+        .shared(500, "InternalError")
+        .add();
     doc.get("/v1/sessions", "listSessions", "session", "Where you are logged in")
         .describe("The caller's live sessions (logins not yet ended, expired or logged out), most recently used first, the caller's own marked `current`. A token whose session has ended gets 401.")
         .bearer()

@@ -1,16 +1,17 @@
-//! POST /v1/password and GET /v1/events (paginated).
+//! POST /v1/password, POST /v1/email/verify and GET /v1/events (paginated).
 
 use worker::Request;
 
 use super::Handled;
-use crate::api::requests::ChangePasswordRequest;
+use crate::api::requests::{ChangePasswordRequest, VerifyEmailRequest};
 use crate::api::responses::{Event, Events};
 use crate::domain::events::EventPage;
+use crate::domain::opaque::EmailCode;
 use crate::domain::password::{Password, PasswordUse};
 use crate::domain::text::url_query_pairs;
 use crate::error::ApiError;
 use crate::http::{render, request, Reply};
-use crate::services::{events, password_change, Ctx, Limit};
+use crate::services::{email_verification, events, password_change, Ctx, Limit};
 
 /// Changes the password, ends every session of the user, and starts a new one here.
 pub async fn change_password(mut req: Request, ctx: &Ctx) -> Result<Handled, ApiError> {
@@ -61,4 +62,12 @@ pub async fn events(req: &Request, ctx: &Ctx) -> Result<Handled, ApiError> {
         next_cursor: page.next_cursor,
     };
     Ok((Reply::ok(&body), Some(claims.sub)))
+}
+
+pub async fn verify_email(mut req: Request, ctx: &Ctx) -> Result<Handled, ApiError> {
+    ctx.rate_limit(Limit::SecondFactor).await?;
+    let input: VerifyEmailRequest = request::json(&mut req).await?;
+    let code = EmailCode::parse(input.code.trim()).ok_or(ApiError::InvalidEmailCode)?;
+    let user_id = email_verification::verify(ctx, &code).await?;
+    Ok((Reply::no_content(), Some(user_id)))
 }

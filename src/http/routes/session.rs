@@ -41,6 +41,8 @@ pub fn me(req: &Request, ctx: &Ctx) -> Result<Handled, ApiError> {
     let body = Me {
         user_id: c.sub,
         username: c.preferred_username,
+        email_verified: c.email.is_some() && c.email_verified == Some(true),
+        email: c.email,
         mfa_enabled: c.mfa_enabled,
         amr: c.amr,
         aal: c.aal,

@@ -76,6 +76,7 @@ pub fn claims() -> Value {
         "auth_time": NOW - 10,
         "preferred_username": "alice",
         "email": "alice@example.com",
+        "email_verified": true,
         "mfa_enabled": true,
     })
 }

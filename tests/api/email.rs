@@ -1,0 +1,108 @@
+//! Email: the verification code, the verified address in tokens, security notices. The
+//! messages are read from the files the local `send_email` binding writes.
+
+use serde_json::json;
+
+use crate::common::{spawn_app, TestApp};
+use crate::support::*;
+
+fn verify(app: &TestApp, code: &str) -> crate::common::TestResponse {
+    app.post_json("/v1/email/verify", &json!({ "code": code }))
+}
+
+#[test]
+fn an_address_is_verified_by_its_code_once_and_then_appears_in_tokens() {
+    let app = spawn_app();
+    register(&app, "hanna");
+    let before = Tokens::from(&login(&app, "hanna", PASSWORD));
+    let me = app.get_with_token("/v1/me", &before.access).json();
+    assert_eq!(me["email"], serde_json::Value::Null, "{me}");
+    assert_eq!(me["email_verified"], false);
+
+    let mails = app.wait_for_emails("hanna@example.com", 1);
+    let mail = &mails[0];
+    assert_eq!(mail.subject, "Confirm your email address");
+    let code = mail.code("evc_");
+    assert_eq!(code.len(), 4 + 43);
+    assert!(mail.html.contains(&code), "{}", mail.html);
+    assert!(!mail.text.contains(PASSWORD));
+
+    // Junk and a wrong code change nothing.
+    for bad in ["evc_nope", &format!("evc_{}", "A".repeat(43))] {
+        let refused = verify(&app, bad);
+        assert_eq!(refused.status, 401, "{}", refused.body);
+        assert_eq!(refused.json()["error"], "invalid_email_code");
+    }
+    assert_eq!(verify(&app, &code).status, 204);
+    let again = verify(&app, &code);
+    assert_eq!(again.status, 401);
+    assert_eq!(again.json()["error"], "invalid_email_code");
+
+    let after = Tokens::from(&login(&app, "hanna", PASSWORD));
+    let me = app.get_with_token("/v1/me", &after.access).json();
+    assert_eq!(me["email"], "hanna@example.com");
+    assert_eq!(me["email_verified"], true);
+    let (_, claims) = decode_jwt(&after.access);
+    assert_eq!(claims["email"], "hanna@example.com");
+    assert_eq!(claims["email_verified"], true);
+    // A refreshed token says the same.
+    let refreshed = Tokens::from(&app.post_json(
+        "/v1/token/refresh",
+        &json!({ "refresh_token": after.refresh }),
+    ));
+    assert_eq!(decode_jwt(&refreshed.access).1["email_verified"], true);
+    // The address hears that it was confirmed.
+    let mails = app.wait_for_emails("hanna@example.com", 2);
+    assert_eq!(
+        mails[1].subject,
+        "This address was confirmed for your account"
+    );
+}
+
+#[test]
+fn security_notices_go_to_a_verified_address_only() {
+    let app = spawn_app();
+    register(&app, "ivo");
+    register(&app, "jana");
+    let code = app.wait_for_emails("ivo@example.com", 1)[0].code("evc_");
+    assert_eq!(verify(&app, &code).status, 204);
+    app.wait_for_emails("ivo@example.com", 2);
+
+    // A login from a client with no device token is a new device; with one, it is not.
+    let first = login(&app, "ivo", PASSWORD);
+    let device = first.json()["device_token"].as_str().unwrap().to_owned();
+    let mails = app.wait_for_emails("ivo@example.com", 3);
+    assert_eq!(mails[2].subject, "A new device signed in to your account");
+    assert!(mails[2].text.contains("127.0.0.1") || mails[2].text.contains("from"));
+    let known = app.post_json(
+        "/v1/login",
+        &json!({ "username": "ivo", "password": PASSWORD, "device_token": device }),
+    );
+    let tokens = Tokens::from(&known);
+
+    let changed = app.post_json_with_token(
+        "/v1/password",
+        &json!({ "current_password": PASSWORD, "new_password": "a different long passphrase" }),
+        &tokens.access,
+    );
+    assert_eq!(changed.status, 200, "{}", changed.body);
+    let mails = app.wait_for_emails("ivo@example.com", 4);
+    let subjects: Vec<&str> = mails.iter().map(|m| m.subject.as_str()).collect();
+    assert_eq!(
+        subjects[3], "Your password was changed",
+        "the known-device login sent nothing: {subjects:?}"
+    );
+
+    // Jana never verified hers: her logins and changes send nothing.
+    let jana = Tokens::from(&login(&app, "jana", PASSWORD));
+    let changed = app.post_json_with_token(
+        "/v1/password",
+        &json!({ "current_password": PASSWORD, "new_password": "a different long passphrase" }),
+        &jana.access,
+    );
+    assert_eq!(changed.status, 200);
+    // Ivo's next notice proves the queue has moved past Jana's events.
+    login(&app, "ivo", "a different long passphrase");
+    app.wait_for_emails("ivo@example.com", 5);
+    assert_eq!(app.wait_for_emails("jana@example.com", 1).len(), 1);
+}
