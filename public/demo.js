@@ -295,7 +295,54 @@
     $('token-header').textContent = JSON.stringify(header, null, 2);
     $('token-claims').textContent = JSON.stringify(claims, null, 2);
     show('view-account');
-    await loadMe();
+    await Promise.all([loadMe(), loadSessions()]);
+  }
+
+  // The caller's sessions, each with "Log out this device" but the current one.
+  async function loadSessions() {
+    const list = $('sessions-list');
+    showError('sessions-error', null);
+    list.setAttribute('aria-busy', 'true');
+    try {
+      const { sessions } = await authed('GET', '/v1/sessions');
+      list.replaceChildren(...sessions.map((s) => {
+        const li = document.createElement('li');
+        li.dataset.testid = 'session';
+        li.dataset.current = String(s.current);
+        const what = document.createElement('span');
+        what.textContent = s.device + (s.ip ? ', ' + s.ip : '') + ', last used ' + relative(s.last_used_at - Date.now() / 1000)
+          + ' (' + s.aal + ')';
+        li.append(what);
+        if (s.current) {
+          const here = document.createElement('strong');
+          here.textContent = ' this device';
+          li.append(here);
+        } else {
+          const end = document.createElement('button');
+          end.type = 'button';
+          end.className = 'secondary small';
+          end.dataset.testid = 'session-end';
+          end.textContent = 'Log out this device';
+          end.addEventListener('click', async () => {
+            end.disabled = true;
+            try {
+              await authed('DELETE', '/v1/sessions/' + encodeURIComponent(s.id));
+              notice('That device is logged out.');
+            } catch (err) {
+              showError('sessions-error', err);
+            }
+            await loadSessions();
+          });
+          li.append(' ', end);
+        }
+        return li;
+      }));
+    } catch (err) {
+      list.replaceChildren();
+      showError('sessions-error', err);
+    } finally {
+      list.setAttribute('aria-busy', 'false');
+    }
   }
 
   async function loadMe() {
@@ -316,6 +363,8 @@
 
   function clearAccountView() {
     for (const id of ['account-username', 'token-header', 'token-claims', 'me-output']) $(id).textContent = '';
+    $('sessions-list').replaceChildren();
+    showError('sessions-error', null);
     $('account-badges').replaceChildren();
     $('token-facts').replaceChildren();
     showError('me-error', null);
@@ -578,6 +627,16 @@
   // ------------------------------------------------------------------ account
 
   onClick('me-reload', loadMe);
+  onClick('sessions-reload', loadSessions);
+  onClick('sessions-end-others', async () => {
+    try {
+      await authed('POST', '/v1/sessions/revoke-others');
+      notice('Every other device is logged out.');
+    } catch (err) {
+      showError('sessions-error', err);
+    }
+    await loadSessions();
+  });
 
   onClick('logout', async () => {
     let failed = null;
@@ -597,4 +656,13 @@
 
   // ------------------------------------------------------------------ start
   stepCurrent('register');
+
+  // A link from the verification email: #verify_email=evc_...
+  const verify = new URLSearchParams(location.hash.slice(1)).get('verify_email');
+  if (verify) {
+    history.replaceState(null, '', location.pathname);
+    api('POST', '/v1/email/verify', { code: verify })
+      .then(() => notice('Your email address is confirmed.'))
+      .catch((err) => notice('That confirmation link did not work: ' + err.message));
+  }
 })();

@@ -1,7 +1,7 @@
 // End-to-end test of the demo page at GET /, in Debian's headless Chromium driven by
 // playwright-core: register, log in, enrol TOTP (the test computes codes itself from the key the
 // page shows), confirm, see the recovery codes once, log out, log in again with a code, and check
-// the decoded token claims and GET /v1/me on the page.
+// the decoded token claims, GET /v1/me and the sessions list ("Log out this device") on the page.
 //
 // Run: `make browser-test` (installs chromium when missing), or `node --test tests/browser/`
 // after `make build`. Screenshots land in target/browser/. CHROMIUM_BIN overrides the browser.
@@ -105,6 +105,33 @@ test('demo page: register, enrol TOTP, recovery codes, log out, log in with a co
     await visible('view-account');
     assert.equal(await text('account-username'), username);
     await waitText('token-claims', '"aal": "aal1"');
+
+    // ---------------------------------------------------------------- sessions: another device
+    // A second login from elsewhere (a script, straight to the API) shows up in the list and
+    // can be logged out from the page; its refresh token dies at once.
+    const elsewhere = await (await fetch(`${worker.base}/v1/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'user-agent': 'curl/8.5.0' },
+      body: JSON.stringify({ username, password: PASSWORD }),
+    })).json();
+    assert.equal(elsewhere.status, 'authenticated', JSON.stringify(elsewhere));
+    await byId('sessions-reload').click();
+    const sessions = page.locator('[data-testid="session"]');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="session"]').length === 2);
+    assert.equal(await page.locator('[data-testid="session"][data-current="true"]').count(), 1);
+    const other = page.locator('[data-testid="session"][data-current="false"]');
+    assert.match(await other.textContent(), /curl/);
+    await page.screenshot({ path: path.join(OUT, 'sessions.png'), fullPage: true });
+    await other.getByTestId('session-end').click();
+    await waitText('notice', 'That device is logged out');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="session"]').length === 1);
+    assert.equal(await sessions.first().getAttribute('data-current'), 'true');
+    const refused = await fetch(`${worker.base}/v1/token/refresh`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ refresh_token: elsewhere.refresh_token }),
+    });
+    assert.equal(refused.status, 401, 'the ended session cannot refresh');
 
     // ---------------------------------------------------------------- enrol TOTP
     await byId('enroll-start').click();
