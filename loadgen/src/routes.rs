@@ -145,9 +145,19 @@ impl Observer for Recorder {
 
 /// A GET that must answer 200.
 fn sample(rec: &mut Recorder, client: &Client, label: &str, path: &str, bearer: Option<&str>) {
+    sample_as(rec, client, ("GET", label, path, 200), bearer);
+}
+
+/// `(method, label, path, expected status)`, without a body.
+fn sample_as(
+    rec: &mut Recorder,
+    client: &Client,
+    (method, label, path, expected): (&str, &str, &str, u16),
+    bearer: Option<&str>,
+) {
     rec.start(label);
-    match client.send("GET", path, None, bearer) {
-        Ok(r) if r.status == 200 => rec.record(label, Some(&r), None),
+    match client.send(method, path, None, bearer) {
+        Ok(r) if r.status == expected => rec.record(label, Some(&r), None),
         Ok(r) => {
             let e = r.describe();
             rec.record(label, Some(&r), Some(&e));
@@ -218,7 +228,11 @@ pub fn run(opts: &Args) -> Result<(), String> {
         sample(&mut rec, &client, ME, "/v1/me", Some(&token));
     }
     // Read-only routes of a signed-in user that only some versions of the Worker have.
-    for (label, path) in [("GET /v1/2fa", "/v1/2fa"), ("GET /v1/events", "/v1/events")] {
+    for (label, path) in [
+        ("GET /v1/2fa", "/v1/2fa"),
+        ("GET /v1/events", "/v1/events"),
+        ("GET /v1/sessions", "/v1/sessions"),
+    ] {
         match client.send("GET", path, None, Some(&token)) {
             Ok(r) if r.status == 200 => {
                 for _ in 0..fast.min(100) {
@@ -229,6 +243,7 @@ pub fn run(opts: &Args) -> Result<(), String> {
             Err(e) => eprintln!("routes: {path} skipped ({e})"),
         }
     }
+    sessions_ended(&mut client, &mut rec, &run, fast.min(30), users + 1);
     rec.finish_cpu();
 
     let health = rec.routes.get(HEALTH).map(|s| sorted(&s.latency_ms));
@@ -344,4 +359,63 @@ fn mode(v: &[usize]) -> Option<usize> {
         *counts.entry(*x).or_insert(0usize) += 1;
     }
     counts.into_iter().max_by_key(|(_, c)| *c).map(|(x, _)| x)
+}
+
+/// Ending sessions: each sample ends a session made for it by a password login (the
+/// logins, about 35 ms of Argon2id each, are not recorded). Skipped on Workers without
+/// the sessions routes.
+fn sessions_ended(client: &mut Client, rec: &mut Recorder, run: &str, samples: u64, ip: u64) {
+    // Its own client addresses, two logins each: the per-IP login limit stays out of the way.
+    client.set_ip(Some(client_ip(ip)));
+    let username = format!("s{run}");
+    let body = serde_json::json!({ "username": username, "password": crate::flow::PASSWORD });
+    if client
+        .send("POST", "/v1/register", Some(&body), None)
+        .map(|r| r.status)
+        != Ok(201)
+    {
+        eprintln!("routes: sessions routes skipped (could not register)");
+        return;
+    }
+    let login = |client: &Client| -> Option<String> {
+        let r = client.send("POST", "/v1/login", Some(&body), None).ok()?;
+        r.json()["access_token"].as_str().map(str::to_owned)
+    };
+    let Some(here) = login(client) else { return };
+    for i in 0..samples {
+        client.set_ip(Some(client_ip(ip + 1 + i)));
+        if login(client).is_none() {
+            return;
+        }
+        let listed = match client.send("GET", "/v1/sessions", None, Some(&here)) {
+            Ok(r) if r.status == 200 => r.json(),
+            _ => {
+                eprintln!("routes: sessions routes skipped (no GET /v1/sessions)");
+                return;
+            }
+        };
+        let other = listed["sessions"]
+            .as_array()
+            .and_then(|s| s.iter().find(|s| s["current"] == false))
+            .and_then(|s| s["id"].as_str())
+            .map(str::to_owned);
+        let Some(other) = other else { return };
+        let path = format!("/v1/sessions/{other}");
+        sample_as(
+            rec,
+            client,
+            ("DELETE", "DELETE /v1/sessions/{id}", &path, 204),
+            Some(&here),
+        );
+        if login(client).is_none() {
+            return;
+        }
+        let others = (
+            "POST",
+            "POST /v1/sessions/revoke-others",
+            "/v1/sessions/revoke-others",
+            204,
+        );
+        sample_as(rec, client, others, Some(&here));
+    }
 }
