@@ -3,6 +3,8 @@
 //! queues and the work it leaves for after the response.
 
 use std::cell::{OnceCell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 
 use worker::{Context, Date, Delay, Env};
@@ -222,7 +224,16 @@ impl Ctx {
         F: FnOnce(Env) -> Fut,
         Fut: std::future::Future<Output = Result<(), StoreError>> + 'static,
     {
-        let fut = work(self.env.clone());
+        self.wait_for(what, Box::pin(work(self.env.clone())));
+    }
+
+    /// One non-generic `waitUntil` for every task: each distinct future handed to
+    /// `wait_until` costs its own copy of the promise glue in the WASM.
+    fn wait_for(
+        &self,
+        what: &'static str,
+        fut: Pin<Box<dyn Future<Output = Result<(), StoreError>>>>,
+    ) {
         self.ctx.wait_until(async move {
             if let Err(e) = fut.await {
                 worker::console_error!(
