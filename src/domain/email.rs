@@ -1,5 +1,6 @@
-//! Optional contact e-mail address. We never send mail, so this is a sanity check that
-//! keeps garbage out of tokens and the database, not an RFC 5321 validator.
+//! Optional contact e-mail address. A sanity check that keeps garbage out of the database
+//! and the mail binding, not an RFC 5321 validator: the verification code sent to it is
+//! what proves the address.
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);
