@@ -1,6 +1,22 @@
 //! The one error type of the API: every failure maps to a status and a stable code here.
 
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
+
+/// What every error answer carries: a stable code, a sentence, and the fields some add.
+#[derive(Serialize)]
+pub struct ErrorBody {
+    pub error: &'static str,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempts_remaining: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_age: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub factor: Option<&'static str>,
+}
 
 #[derive(Debug)]
 pub enum ApiError {
@@ -170,22 +186,34 @@ impl ApiError {
         }
     }
 
-    pub fn body(&self) -> Value {
-        let mut body = json!({ "error": self.code(), "message": self.message() });
+    /// The JSON body, typed: serialized straight to bytes, with no `Value` map in between.
+    pub fn error_body(&self) -> ErrorBody {
+        let mut body = ErrorBody {
+            error: self.code(),
+            message: self.message(),
+            attempts_remaining: None,
+            retry_after: None,
+            max_age: None,
+            factor: None,
+        };
         match self {
             Self::InvalidCode {
                 attempts_remaining: Some(n),
-            } => body["attempts_remaining"] = json!(n),
+            } => body.attempts_remaining = Some(*n),
             Self::TooManyAttempts { retry_after }
             | Self::RateLimited { retry_after }
-            | Self::Overloaded { retry_after } => body["retry_after"] = json!(retry_after),
+            | Self::Overloaded { retry_after } => body.retry_after = Some(*retry_after),
             Self::InsufficientAuthentication {
                 max_age: Some(max_age),
-            } => body["max_age"] = json!(max_age),
-            Self::FactorLocked { factor } => body["factor"] = json!(factor),
+            } => body.max_age = Some(*max_age),
+            Self::FactorLocked { factor } => body.factor = Some(factor),
             _ => {}
         }
         body
+    }
+
+    pub fn body(&self) -> Value {
+        serde_json::to_value(self.error_body()).expect("plain struct serializes")
     }
 
     /// Extra headers the HTTP semantics ask for.

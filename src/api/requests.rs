@@ -113,3 +113,17 @@ pub struct VerifyEmailRequest {
     /// The code from the verification email (`evc_` + 43 characters). Anything else, or a code already used or expired, is 401 `invalid_email_code`.
     pub code: String,
 }
+
+/// When two-factor authentication is on, exactly one of `code` or `recovery_code` is required too (400 `invalid_request` without); when it is off they are ignored.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(transform = schema::at_most_one_second_factor)]
+pub struct DeleteAccountRequest {
+    /// Wrong (or empty) is 401 `invalid_credentials`.
+    pub password: String,
+    #[serde(default)]
+    #[schemars(with = "schema::OptionalTotpCode")]
+    pub code: Option<String>,
+    #[serde(default)]
+    #[schemars(with = "schema::RecoveryCodeInput")]
+    pub recovery_code: Option<String>,
+}

@@ -15,6 +15,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/v1/logout", "POST"),
     ("/v1/me", "GET"),
     ("/v1/password", "POST"),
+    ("/v1/account", "DELETE"),
     ("/v1/events", "GET"),
     ("/v1/email/verify", "POST"),
     ("/v1/sessions", "GET"),

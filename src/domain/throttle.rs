@@ -85,12 +85,38 @@ impl CappedFactor {
     }
 }
 
+/// Every counter that names the account: what deleting it removes (a device's own delay
+/// counter names only the device and is forgotten by age).
+pub fn account_keys(canonical_username: &str, user_id: &str) -> [String; 5] {
+    [
+        password_key(canonical_username),
+        CappedFactor::Password.key(canonical_username),
+        second_factor_key(user_id),
+        CappedFactor::Totp.key(user_id),
+        CappedFactor::RecoveryCode.key(user_id),
+    ]
+}
+
 /// What every hard-cap key starts with (housekeeping must leave these rows alone).
 pub const CAP_PREFIX: &str = "cap:";
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_accounts_counters_are_named_by_its_username_and_id() {
+        assert_eq!(
+            account_keys("olga", "u1"),
+            [
+                "pwd:olga",
+                "cap:password:olga",
+                "mfa:u1",
+                "cap:totp:u1",
+                "cap:recovery_code:u1"
+            ]
+        );
+    }
 
     #[test]
     fn five_failures_are_free_then_delays_double_up_to_the_cap() {

@@ -52,7 +52,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     if let Some((msg, detail)) = logged {
         worker::console_error!(
             "{}",
-            serde_json::json!({"level": "error", "msg": msg, "request_id": request_id, "detail": detail})
+            crate::services::context::error_line(msg, "request_id", &request_id, detail)
         );
     }
     let duration_ms = Date::now().as_millis().saturating_sub(started);

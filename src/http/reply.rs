@@ -63,7 +63,7 @@ impl Reply {
     }
 
     pub fn error(error: &ApiError) -> Self {
-        let mut reply = Self::json(error.status(), &error.body());
+        let mut reply = Self::json(error.status(), &error.error_body());
         reply.headers = error.headers();
         match error {
             ApiError::Internal(detail) => reply.internal = Some(ApiError::Internal(detail.clone())),

@@ -238,7 +238,7 @@ impl Ctx {
             if let Err(e) = fut.await {
                 worker::console_error!(
                     "{}",
-                    serde_json::json!({"level": "error", "msg": "background task failed", "task": what, "detail": e.to_string()})
+                    error_line("background task failed", "task", what, &e.to_string())
                 );
             }
         });
@@ -263,6 +263,12 @@ impl Ctx {
             }
             Ok(())
         });
+    }
+
+    /// Drops the queued events of a user who no longer exists (an account just deleted),
+    /// so that none is written back for them.
+    pub fn discard_events(&self, user_id: &str) {
+        self.events.borrow_mut().retain(|e| e.user_id != user_id);
     }
 
     /// Sends `mail` after the response (the client never waits on the mail service).
@@ -304,4 +310,16 @@ pub fn kv_from(env: &Env, timings: Rc<Timings>) -> Result<Kv, StoreError> {
         .kv("CHALLENGES")
         .map_err(|e| StoreError::new("binding CHALLENGES", e.to_string()))?;
     Ok(Kv::new(kv, timings))
+}
+
+/// `{"level":"error","msg":..,<key>:..,"detail":..}`, the one shape of an error log line.
+pub fn error_line(msg: &str, key: &str, value: &str, detail: &str) -> String {
+    let q = |s: &str| serde_json::to_string(s).expect("a string serializes");
+    format!(
+        "{{\"level\":\"error\",\"msg\":{},{}:{},\"detail\":{}}}",
+        q(msg),
+        q(key),
+        q(value),
+        q(detail)
+    )
 }

@@ -4,6 +4,7 @@
 //! `http` maps to the API's error type in one place.
 
 pub mod access;
+pub mod account_deletion;
 pub mod context;
 pub mod email_verification;
 pub mod events;

@@ -16,6 +16,8 @@ mod kv;
 mod timings;
 
 #[cfg(target_arch = "wasm32")]
+pub mod account;
+#[cfg(target_arch = "wasm32")]
 pub mod assets;
 #[cfg(target_arch = "wasm32")]
 pub mod challenges;

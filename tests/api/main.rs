@@ -6,6 +6,7 @@ mod common;
 mod support;
 
 mod aal2_lifetime;
+mod account_deletion;
 mod attacks;
 mod bad_input;
 mod ecosystem;

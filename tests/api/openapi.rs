@@ -728,6 +728,12 @@ fn walk_locked_factors(c: &Walk) {
         423,
         Some("factor_locked"),
     );
+    let delete = json!({ "password": PASSWORD }).to_string();
+    c.expect(
+        c.send("DELETE", "/v1/account", Some(&delete), Some(&aal1), None),
+        423,
+        Some("factor_locked"),
+    );
 }
 
 #[test]
@@ -932,6 +938,16 @@ fn every_response_along_the_flows_matches_the_document() {
         w.post("/v1/email/verify", &verify, None),
         401,
         Some("invalid_email_code"),
+    );
+
+    // Deleting an account (a throwaway one).
+    w.register("otto");
+    let otto = token(&w.login("otto"), "access_token");
+    let bye = json!({ "password": PASSWORD }).to_string();
+    w.expect(
+        w.send("DELETE", "/v1/account", Some(&bye), Some(&otto), None),
+        204,
+        None,
     );
 
     // The sessions list; ending one session, then the others.
@@ -1308,6 +1324,7 @@ fn every_response_along_the_flows_matches_the_document() {
         ("POST", "/v1/2fa/totp/enroll", 10),
         ("DELETE", "/v1/2fa/totp", 10),
         ("POST", "/v1/email/verify", 30),
+        ("DELETE", "/v1/account", 10),
     ] {
         let ip = w.fresh_ip();
         for n in 0..limit {

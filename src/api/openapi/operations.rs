@@ -180,6 +180,19 @@ pub fn describe(doc: &mut Doc) {
         .shared(500, "InternalError")
         .shared(503, "Unavailable")
         .add();
+    doc.delete("/v1/account", "deleteAccount", "account", "Delete the account")
+        .describe("Needs the password, and a fresh second factor when two-factor authentication is on. Deletes the user and everything that names them in one batch: sessions and their refresh tokens, recovery codes, email codes, second-step attempts, security events and the account's attempt counters. Refresh fails at once; access tokens already issued stay valid at `/v1/me` (which reads no storage) until they expire, at most `ACCESS_TOKEN_TTL`. The username is free again. A verified address gets a last notice.")
+        .bearer()
+        .body::<DeleteAccountRequest>(&[("without_2fa", json!({"password": "correct horse battery staple"})), ("with_2fa", json!({"password": "correct horse battery staple", "code": "123456"}))])
+        .empty(204, "Deleted.")
+        .bad_body("Or both `code` and `recovery_code`, a malformed one, or none while two-factor authentication is on (`invalid_request`).", &[ApiError::InvalidRequest("request body is not valid JSON".into())])
+        .fails(401, "`invalid_token`: no valid access token, or its session has ended. `invalid_credentials`: wrong password. `invalid_code`: wrong second factor.", &[ApiError::InvalidToken, ApiError::InvalidCredentials, ApiError::InvalidCode { attempts_remaining: None }])
+        .shared(413, "PayloadTooLarge")
+        .fails(423, "`factor_locked`: the password or the second factor named in `factor` failed 100 times in a row for this account and stays locked until the account recovers (a recovery code unlocks `totp`).", &[ApiError::FactorLocked { factor: "password" }, ApiError::FactorLocked { factor: "totp" }])
+        .fails(429, "`too_many_attempts`: too many wrong passwords or codes for this account. `rate_limited`: too many requests from this client address.", &[ApiError::RateLimited { retry_after: 60 }, ApiError::TooManyAttempts { retry_after: 57 }])
+        .shared(500, "InternalError")
+        .shared(503, "Unavailable")
+        .add();
     doc.get(
         "/v1/events",
         "listEvents",

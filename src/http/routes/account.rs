@@ -1,9 +1,10 @@
-//! POST /v1/password, POST /v1/email/verify and GET /v1/events (paginated).
+//! POST /v1/password, DELETE /v1/account, POST /v1/email/verify and GET /v1/events
+//! (paginated).
 
 use worker::Request;
 
 use super::Handled;
-use crate::api::requests::{ChangePasswordRequest, VerifyEmailRequest};
+use crate::api::requests::{ChangePasswordRequest, DeleteAccountRequest, VerifyEmailRequest};
 use crate::api::responses::{Event, Events};
 use crate::domain::events::EventPage;
 use crate::domain::opaque::EmailCode;
@@ -11,7 +12,7 @@ use crate::domain::password::{Password, PasswordUse};
 use crate::domain::text::url_query_pairs;
 use crate::error::ApiError;
 use crate::http::{render, request, Reply};
-use crate::services::{email_verification, events, password_change, Ctx, Limit};
+use crate::services::{account_deletion, email_verification, events, password_change, Ctx, Limit};
 
 /// Changes the password, ends every session of the user, and starts a new one here.
 pub async fn change_password(mut req: Request, ctx: &Ctx) -> Result<Handled, ApiError> {
@@ -70,4 +71,18 @@ pub async fn verify_email(mut req: Request, ctx: &Ctx) -> Result<Handled, ApiErr
     let code = EmailCode::parse(input.code.trim()).ok_or(ApiError::InvalidEmailCode)?;
     let user_id = email_verification::verify(ctx, &code).await?;
     Ok((Reply::no_content(), Some(user_id)))
+}
+
+/// Deletes the account: the password, and a fresh second factor when 2FA is on.
+pub async fn delete_account(mut req: Request, ctx: &Ctx) -> Result<Handled, ApiError> {
+    ctx.rate_limit(Limit::Sensitive).await?;
+    let claims = request::bearer(&req, ctx)?;
+    let input: DeleteAccountRequest = request::json(&mut req).await?;
+    let password = Password::for_login(&input.password).ok_or(ApiError::InvalidCredentials)?;
+    let submitted = match (input.code.as_deref(), input.recovery_code.as_deref()) {
+        (None, None) => None,
+        (code, rc) => Some(request::second_factor(code, rc)?),
+    };
+    account_deletion::delete_account(ctx, &claims, &password, submitted.as_ref()).await?;
+    Ok((Reply::no_content(), Some(claims.sub)))
 }

@@ -43,6 +43,7 @@ pub async fn dispatch(req: Request, ctx: &Ctx) -> Result<Handled, ApiError> {
         "/v1/password" => account::change_password(req, ctx).await,
         "/v1/events" => account::events(&req, ctx).await,
         "/v1/email/verify" => account::verify_email(req, ctx).await,
+        "/v1/account" => account::delete_account(req, ctx).await,
         "/v1/sessions" => sessions::list(&req, ctx).await,
         "/v1/sessions/revoke-others" => sessions::end(&req, ctx, None).await,
         "/v1/sessions/{id}" => {

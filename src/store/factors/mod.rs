@@ -114,7 +114,20 @@ pub async fn spend_for_action(
     label: &'static str,
     actions: Vec<Sql<'_>>,
 ) -> Result<CodeOutcome, StoreError> {
-    let mut batch = Vec::with_capacity(actions.len() + 6);
+    spend_for_action_then(db, c, label, actions, Vec::new()).await
+}
+
+/// [`spend_for_action`], and `after` once the verdict is read, in the same batch: for
+/// actions that remove the rows [`CodeCheck::accepted`] looks at (deleting the account).
+pub async fn spend_for_action_then(
+    db: &Db,
+    c: &CodeCheck<'_>,
+    label: &'static str,
+    actions: Vec<Sql<'_>>,
+    after: Vec<Sql<'_>>,
+) -> Result<CodeOutcome, StoreError> {
+    let after_len = after.len();
+    let mut batch = Vec::with_capacity(actions.len() + after_len + 6);
     batch.extend(accept(
         c.evidence,
         c.user_id,
@@ -142,6 +155,7 @@ pub async fn spend_for_action(
         "COALESCE((SELECT last_by = " (c.nonce) " FROM throttle WHERE key = " (c.key) "), 0) AS counted, "
         [c.cap.count()] " AS cap_failures"
     ]);
+    batch.extend(after);
     let results = db.batch(label, &batch).await?;
     #[derive(Deserialize)]
     struct Verdict {
@@ -151,7 +165,7 @@ pub async fn spend_for_action(
         counted: i64,
         cap_failures: i64,
     }
-    let v: Verdict = verdict(&results, "code verdict")?;
+    let v: Verdict = verdict(&results[..results.len() - after_len], "code verdict")?;
     Ok(if v.accepted == 1 {
         CodeOutcome::Accepted
     } else if v.counted == 1 {
