@@ -106,7 +106,7 @@ pub struct TokenService {
     /// Newest first: `keys[0]` signs.
     keys: Vec<SigningKey>,
     /// The public half of every key, as `/.well-known/jwks.json` serves it.
-    jwks: serde_json::Value,
+    jwks: String,
     /// That JWKS, with our issuer, audience and leeway.
     verifier: Verifier,
     /// `client_id` of every token (RFC 9068): the application the service issues for.
@@ -130,23 +130,37 @@ impl TokenService {
             .iter()
             .map(|k| (k.kid.as_str(), KeyPair::from_seed(Seed::new(*k.key))))
             .collect();
-        let jwks = serde_json::json!({
-            "keys": pairs
+        // Typed and serialized once: the route sends this string as it is.
+        #[derive(Serialize)]
+        struct Jwk<'a> {
+            kty: &'static str,
+            crv: &'static str,
+            x: String,
+            kid: &'a str,
+            alg: &'static str,
+            #[serde(rename = "use")]
+            use_: &'static str,
+        }
+        #[derive(Serialize)]
+        struct Set<'a> {
+            keys: Vec<Jwk<'a>>,
+        }
+        let jwks = serde_json::to_string(&Set {
+            keys: pairs
                 .iter()
-                .map(|(kid, pair)| {
-                    serde_json::json!({
-                        "kty": "OKP",
-                        "crv": "Ed25519",
-                        "x": URL_SAFE_NO_PAD.encode(pair.pk.as_ref()),
-                        "kid": kid,
-                        "alg": ALGORITHM,
-                        "use": "sig",
-                    })
+                .map(|(kid, pair)| Jwk {
+                    kty: "OKP",
+                    crv: "Ed25519",
+                    x: URL_SAFE_NO_PAD.encode(pair.pk.as_ref()),
+                    kid,
+                    alg: ALGORITHM,
+                    use_: "sig",
                 })
-                .collect::<Vec<_>>()
-        });
+                .collect(),
+        })
+        .expect("plain structs serialize");
         let verifier = Verifier::new(
-            Jwks::from_value(&jwks).map_err(TokenServiceError::Jwks)?,
+            Jwks::from_json(&jwks).map_err(TokenServiceError::Jwks)?,
             Expectations {
                 issuer,
                 audience,
@@ -240,8 +254,13 @@ impl TokenService {
     }
 
     /// The public half of every configured key, for `/.well-known/jwks.json`.
+    /// The public key set as served at `/.well-known/jwks.json`.
+    pub fn jwks_json(&self) -> &str {
+        &self.jwks
+    }
+
     pub fn jwks(&self) -> serde_json::Value {
-        self.jwks.clone()
+        serde_json::from_str(&self.jwks).expect("our own JSON parses")
     }
 }
 

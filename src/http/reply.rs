@@ -35,6 +35,16 @@ impl Reply {
         }
     }
 
+    /// A body that is JSON text already.
+    pub fn json_text(status: u16, text: String) -> Self {
+        Self {
+            status,
+            body: Body::Json(text),
+            headers: vec![],
+            internal: None,
+        }
+    }
+
     pub fn ok(body: &impl Serialize) -> Self {
         Self::json(200, body)
     }

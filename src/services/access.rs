@@ -1,7 +1,5 @@
 //! Who is calling: access tokens presented as `Bearer`, and the keys that verify them.
 
-use serde_json::Value;
-
 use super::{Ctx, ServiceError};
 use crate::domain::session::Aal2Check;
 use crate::domain::tokens::AccessClaims;
@@ -30,7 +28,7 @@ pub fn require_aal2(ctx: &Ctx, claims: &AccessClaims) -> Result<(), ServiceError
     }
 }
 
-/// The public key set, for `/.well-known/jwks.json`.
-pub fn jwks(ctx: &Ctx) -> Result<Value, ServiceError> {
-    Ok(ctx.config()?.tokens.jwks())
+/// The public key set, for `/.well-known/jwks.json`, as JSON text made once per isolate.
+pub fn jwks(ctx: &Ctx) -> Result<String, ServiceError> {
+    Ok(ctx.config()?.tokens.jwks_json().to_owned())
 }

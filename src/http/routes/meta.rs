@@ -13,7 +13,7 @@ pub fn health() -> Reply {
 
 pub fn jwks(ctx: &Ctx) -> Result<Reply, ApiError> {
     // Verifiers cache the set; five minutes keeps a rotation's new key visible quickly.
-    Ok(Reply::ok(&access::jwks(ctx)?).header("Cache-Control", "public, max-age=300"))
+    Ok(Reply::json_text(200, access::jwks(ctx)?).header("Cache-Control", "public, max-age=300"))
 }
 
 /// `GET /` (the demo page) and `GET /openapi.json` are static files in `public/`, kept
