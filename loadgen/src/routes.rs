@@ -418,4 +418,37 @@ fn sessions_ended(client: &mut Client, rec: &mut Recorder, run: &str, samples: u
         );
         sample_as(rec, client, others, Some(&here));
     }
+    accounts_deleted(client, rec, run, samples.min(20), ip + 100);
+}
+
+/// Deleting accounts: one made for each sample (its registration and login unrecorded).
+fn accounts_deleted(client: &mut Client, rec: &mut Recorder, run: &str, samples: u64, ip: u64) {
+    const LABEL: &str = "DELETE /v1/account";
+    for i in 0..samples {
+        client.set_ip(Some(client_ip(ip + i)));
+        let body = serde_json::json!({ "username": format!("d{run}-{i}"), "password": crate::flow::PASSWORD });
+        if client
+            .send("POST", "/v1/register", Some(&body), None)
+            .map(|r| r.status)
+            != Ok(201)
+        {
+            eprintln!("routes: account deletion skipped (could not register)");
+            return;
+        }
+        let access = client
+            .send("POST", "/v1/login", Some(&body), None)
+            .ok()
+            .and_then(|r| r.json()["access_token"].as_str().map(str::to_owned));
+        let Some(access) = access else { return };
+        let bye = serde_json::json!({ "password": crate::flow::PASSWORD });
+        rec.start(LABEL);
+        match client.send("DELETE", "/v1/account", Some(&bye), Some(&access)) {
+            Ok(r) if r.status == 204 => rec.record(LABEL, Some(&r), None),
+            Ok(r) => {
+                let e = r.describe();
+                rec.record(LABEL, Some(&r), Some(&e));
+            }
+            Err(e) => rec.record(LABEL, None, Some(&e)),
+        }
+    }
 }
