@@ -11,24 +11,42 @@ fn delete(app: &TestApp, access: &str, body: &Value) -> TestResponse {
     app.delete_json_with_token("/v1/account", body, access)
 }
 
-/// Rows that name `user_id` (or its username), per table.
+/// Rows that name `user_id` (or its username), per table, in one query.
 fn rows_of(app: &TestApp, user_id: &str, username: &str) -> Value {
-    let count = |sql: String| app.d1(&sql)[0]["n"].as_i64().unwrap();
-    json!({
-        "users": count(format!("SELECT count(*) AS n FROM users WHERE id = '{user_id}'")),
-        "sessions": count(format!("SELECT count(*) AS n FROM sessions WHERE user_id = '{user_id}'")),
+    let tables = [
+        ("users", format!("users WHERE id = '{user_id}'")),
+        ("sessions", format!("sessions WHERE user_id = '{user_id}'")),
         // Orphans: a retired token whose session is gone.
-        "retired_refresh_tokens": count(
-            "SELECT count(*) AS n FROM retired_refresh_tokens WHERE session_id NOT IN (SELECT id FROM sessions)".to_owned()
+        (
+            "retired_refresh_tokens",
+            "retired_refresh_tokens WHERE session_id NOT IN (SELECT id FROM sessions)".to_owned(),
         ),
-        "recovery_codes": count(format!("SELECT count(*) AS n FROM recovery_codes WHERE user_id = '{user_id}'")),
-        "email_codes": count(format!("SELECT count(*) AS n FROM email_codes WHERE user_id = '{user_id}'")),
-        "mfa_attempts": count(format!("SELECT count(*) AS n FROM mfa_attempts WHERE user_id = '{user_id}'")),
-        "security_events": count(format!("SELECT count(*) AS n FROM security_events WHERE user_id = '{user_id}'")),
-        "throttle": count(format!(
-            "SELECT count(*) AS n FROM throttle WHERE key LIKE '%:{user_id}' OR key LIKE '%:{username}'"
-        )),
-    })
+        (
+            "recovery_codes",
+            format!("recovery_codes WHERE user_id = '{user_id}'"),
+        ),
+        (
+            "email_codes",
+            format!("email_codes WHERE user_id = '{user_id}'"),
+        ),
+        (
+            "mfa_attempts",
+            format!("mfa_attempts WHERE user_id = '{user_id}'"),
+        ),
+        (
+            "security_events",
+            format!("security_events WHERE user_id = '{user_id}'"),
+        ),
+        (
+            "throttle",
+            format!("throttle WHERE key LIKE '%:{user_id}' OR key LIKE '%:{username}'"),
+        ),
+    ];
+    let columns: Vec<String> = tables
+        .iter()
+        .map(|(name, from)| format!("(SELECT count(*) FROM {from}) AS {name}"))
+        .collect();
+    app.d1(&format!("SELECT {}", columns.join(", ")))[0].clone()
 }
 
 fn all_zero(rows: &Value) -> bool {
