@@ -145,7 +145,7 @@ impl Observer for Recorder {
 
 /// A GET that must answer 200.
 fn sample(rec: &mut Recorder, client: &Client, label: &str, path: &str, bearer: Option<&str>) {
-    sample_as(rec, client, ("GET", label, path, 200), bearer);
+    sample_as(rec, client, ("GET", label, path, 200), None, bearer);
 }
 
 /// `(method, label, path, expected status)`, without a body.
@@ -153,10 +153,11 @@ fn sample_as(
     rec: &mut Recorder,
     client: &Client,
     (method, label, path, expected): (&str, &str, &str, u16),
+    body: Option<&Value>,
     bearer: Option<&str>,
 ) {
     rec.start(label);
-    match client.send(method, path, None, bearer) {
+    match client.send(method, path, body, bearer) {
         Ok(r) if r.status == expected => rec.record(label, Some(&r), None),
         Ok(r) => {
             let e = r.describe();
@@ -367,20 +368,12 @@ fn mode(v: &[usize]) -> Option<usize> {
 fn sessions_ended(client: &mut Client, rec: &mut Recorder, run: &str, samples: u64, ip: u64) {
     // Its own client addresses, two logins each: the per-IP login limit stays out of the way.
     client.set_ip(Some(client_ip(ip)));
-    let username = format!("s{run}");
-    let body = serde_json::json!({ "username": username, "password": crate::flow::PASSWORD });
-    if client
-        .send("POST", "/v1/register", Some(&body), None)
-        .map(|r| r.status)
-        != Ok(201)
-    {
+    let body = credentials(&format!("s{run}"));
+    if !register(client, &body) {
         eprintln!("routes: sessions routes skipped (could not register)");
         return;
     }
-    let login = |client: &Client| -> Option<String> {
-        let r = client.send("POST", "/v1/login", Some(&body), None).ok()?;
-        r.json()["access_token"].as_str().map(str::to_owned)
-    };
+    let login = |client: &Client| login(client, &body);
     let Some(here) = login(client) else { return };
     for i in 0..samples {
         client.set_ip(Some(client_ip(ip + 1 + i)));
@@ -405,6 +398,7 @@ fn sessions_ended(client: &mut Client, rec: &mut Recorder, run: &str, samples: u
             rec,
             client,
             ("DELETE", "DELETE /v1/sessions/{id}", &path, 204),
+            None,
             Some(&here),
         );
         if login(client).is_none() {
@@ -416,39 +410,43 @@ fn sessions_ended(client: &mut Client, rec: &mut Recorder, run: &str, samples: u
             "/v1/sessions/revoke-others",
             204,
         );
-        sample_as(rec, client, others, Some(&here));
+        sample_as(rec, client, others, None, Some(&here));
     }
     accounts_deleted(client, rec, run, samples.min(20), ip + 100);
 }
 
 /// Deleting accounts: one made for each sample (its registration and login unrecorded).
 fn accounts_deleted(client: &mut Client, rec: &mut Recorder, run: &str, samples: u64, ip: u64) {
-    const LABEL: &str = "DELETE /v1/account";
     for i in 0..samples {
         client.set_ip(Some(client_ip(ip + i)));
-        let body = serde_json::json!({ "username": format!("d{run}-{i}"), "password": crate::flow::PASSWORD });
-        if client
-            .send("POST", "/v1/register", Some(&body), None)
-            .map(|r| r.status)
-            != Ok(201)
-        {
+        let body = credentials(&format!("d{run}-{i}"));
+        if !register(client, &body) {
             eprintln!("routes: account deletion skipped (could not register)");
             return;
         }
-        let access = client
-            .send("POST", "/v1/login", Some(&body), None)
-            .ok()
-            .and_then(|r| r.json()["access_token"].as_str().map(str::to_owned));
-        let Some(access) = access else { return };
+        let Some(access) = login(client, &body) else {
+            return;
+        };
         let bye = serde_json::json!({ "password": crate::flow::PASSWORD });
-        rec.start(LABEL);
-        match client.send("DELETE", "/v1/account", Some(&bye), Some(&access)) {
-            Ok(r) if r.status == 204 => rec.record(LABEL, Some(&r), None),
-            Ok(r) => {
-                let e = r.describe();
-                rec.record(LABEL, Some(&r), Some(&e));
-            }
-            Err(e) => rec.record(LABEL, None, Some(&e)),
-        }
+        let delete = ("DELETE", "DELETE /v1/account", "/v1/account", 204);
+        sample_as(rec, client, delete, Some(&bye), Some(&access));
     }
+}
+
+fn credentials(username: &str) -> Value {
+    serde_json::json!({ "username": username, "password": crate::flow::PASSWORD })
+}
+
+fn register(client: &Client, credentials: &Value) -> bool {
+    client
+        .send("POST", "/v1/register", Some(credentials), None)
+        .is_ok_and(|r| r.status == 201)
+}
+
+/// A password login's access token (not recorded).
+fn login(client: &Client, credentials: &Value) -> Option<String> {
+    let r = client
+        .send("POST", "/v1/login", Some(credentials), None)
+        .ok()?;
+    r.json()["access_token"].as_str().map(str::to_owned)
 }
