@@ -36,6 +36,22 @@ impl RequestLine<'_> {
     }
 }
 
+/// `{"level":"error","msg":..,<key>:..,"detail":..}`: the one shape of an error line
+/// (a failed request, a background task, the cron), built like the request line.
+pub fn error_line(msg: &str, key: &str, value: &str, detail: &str) -> String {
+    let mut out = String::with_capacity(96 + detail.len());
+    out.push_str(r#"{"level":"error","msg":"#);
+    quoted(&mut out, msg);
+    out.push(',');
+    quoted(&mut out, key);
+    out.push(':');
+    quoted(&mut out, value);
+    out.push_str(r#","detail":"#);
+    quoted(&mut out, detail);
+    out.push('}');
+    out
+}
+
 /// `s` as a JSON string (RFC 8259 escapes).
 fn quoted(out: &mut String, s: &str) {
     out.push('"');
@@ -89,5 +105,16 @@ mod tests {
         .render();
         let v: Value = serde_json::from_str(&anonymous).unwrap();
         assert!(v["user_id"].is_null());
+    }
+
+    #[test]
+    fn error_lines_are_json_too() {
+        let line = error_line("internal error", "request_id", "r\\1", "boom \"x\"\n");
+        let v: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(
+            v,
+            json!({"level": "error", "msg": "internal error", "request_id": "r\\1",
+                   "detail": "boom \"x\"\n"})
+        );
     }
 }

@@ -52,7 +52,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     if let Some((msg, detail)) = logged {
         worker::console_error!(
             "{}",
-            crate::services::context::error_line(msg, "request_id", &request_id, detail)
+            crate::domain::request_log::error_line(msg, "request_id", &request_id, detail)
         );
     }
     let duration_ms = Date::now().as_millis().saturating_sub(started);

@@ -3,6 +3,7 @@
 
 use worker::{event, Date, Env, ScheduleContext, ScheduledEvent};
 
+use crate::domain::request_log::error_line;
 use crate::services::{housekeeping, ServiceError};
 
 #[event(scheduled)]
@@ -11,9 +12,9 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let now = (Date::now().as_millis() / 1000) as i64;
     // Written as strings: a json! map and Debug impls would cost kilobytes of WASM
     // for a line logged once an hour.
-    let cron = serde_json::to_string(&event.cron()).unwrap_or_default();
     match housekeeping::run(&env, now).await {
         Ok(r) => {
+            let cron = serde_json::to_string(&event.cron()).unwrap_or_default();
             let p = &r.purged;
             worker::console_log!(
                 r#"{{"level":"info","msg":"housekeeping","cron":{cron},"purged":{{"sessions":{},"retired_refresh_tokens":{},"mfa_attempts":{},"throttle":{},"security_events":{}}},"totp_resealed":{},"totp_unopenable":{},"reseal_unfinished":{}}}"#,
@@ -33,8 +34,8 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
                 _ => "unexpected service error".to_owned(),
             };
             worker::console_error!(
-                r#"{{"level":"error","msg":"housekeeping failed","cron":{cron},"detail":{}}}"#,
-                serde_json::to_string(&detail).unwrap_or_default()
+                "{}",
+                error_line("housekeeping failed", "cron", &event.cron(), &detail)
             )
         }
     }

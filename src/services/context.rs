@@ -15,6 +15,7 @@ use crate::domain::client_address;
 use crate::domain::config::Config;
 use crate::domain::events::{EventKind, SecurityEvent};
 use crate::domain::mail::{self, Mail};
+use crate::domain::request_log;
 use crate::domain::throttle::{retry_after, CappedFactor, FREE_FAILURES};
 use crate::domain::turns::{Ticket, Turns};
 use crate::store::{self, Db, Kv, StoreError, Timings};
@@ -238,7 +239,7 @@ impl Ctx {
             if let Err(e) = fut.await {
                 worker::console_error!(
                     "{}",
-                    error_line("background task failed", "task", what, &e.to_string())
+                    request_log::error_line("background task failed", "task", what, &e.to_string())
                 );
             }
         });
@@ -310,16 +311,4 @@ pub fn kv_from(env: &Env, timings: Rc<Timings>) -> Result<Kv, StoreError> {
         .kv("CHALLENGES")
         .map_err(|e| StoreError::new("binding CHALLENGES", e.to_string()))?;
     Ok(Kv::new(kv, timings))
-}
-
-/// `{"level":"error","msg":..,<key>:..,"detail":..}`, the one shape of an error log line.
-pub fn error_line(msg: &str, key: &str, value: &str, detail: &str) -> String {
-    let q = |s: &str| serde_json::to_string(s).expect("a string serializes");
-    format!(
-        "{{\"level\":\"error\",\"msg\":{},{}:{},\"detail\":{}}}",
-        q(msg),
-        q(key),
-        q(value),
-        q(detail)
-    )
 }
