@@ -123,3 +123,15 @@ pub fn require_aal2(req: &Request, ctx: &Ctx) -> Result<AccessClaims, ApiError> 
 pub fn second_factor(code: Option<&str>, recovery: Option<&str>) -> Result<Submitted, ApiError> {
     Submitted::parse(code, recovery).map_err(|m| ApiError::InvalidRequest(m.into()))
 }
+
+/// At most one of `code` / `recovery_code` (routes where the second factor is needed
+/// only when 2FA is on); `None` when neither was sent.
+pub fn optional_second_factor(
+    code: Option<&str>,
+    recovery: Option<&str>,
+) -> Result<Option<Submitted>, ApiError> {
+    match (code, recovery) {
+        (None, None) => Ok(None),
+        (code, recovery) => second_factor(code, recovery).map(Some),
+    }
+}

@@ -30,10 +30,8 @@ pub async fn change_password(mut req: Request, ctx: &Ctx) -> Result<Handled, Api
     .map_err(|r| ApiError::WeakPassword(r.message()))?;
     let current =
         Password::for_login(&input.current_password).ok_or(ApiError::InvalidCredentials)?;
-    let submitted = match (input.code.as_deref(), input.recovery_code.as_deref()) {
-        (None, None) => None,
-        (code, rc) => Some(request::second_factor(code, rc)?),
-    };
+    let submitted =
+        request::optional_second_factor(input.code.as_deref(), input.recovery_code.as_deref())?;
     let issued =
         password_change::change_password(ctx, &claims, &current, &new_password, submitted.as_ref())
             .await?;
@@ -79,10 +77,8 @@ pub async fn delete_account(mut req: Request, ctx: &Ctx) -> Result<Handled, ApiE
     let claims = request::bearer(&req, ctx)?;
     let input: DeleteAccountRequest = request::json(&mut req).await?;
     let password = Password::for_login(&input.password).ok_or(ApiError::InvalidCredentials)?;
-    let submitted = match (input.code.as_deref(), input.recovery_code.as_deref()) {
-        (None, None) => None,
-        (code, rc) => Some(request::second_factor(code, rc)?),
-    };
+    let submitted =
+        request::optional_second_factor(input.code.as_deref(), input.recovery_code.as_deref())?;
     account_deletion::delete_account(ctx, &claims, &password, submitted.as_ref()).await?;
     Ok((Reply::no_content(), Some(claims.sub)))
 }
