@@ -7,7 +7,7 @@ mod request;
 mod routes;
 mod scheduled;
 
-use worker::{event, Context, Date, Env, Request, Response, Result};
+use worker::{event, Context, Date, Env, Headers, Request, Response, Result};
 
 use crate::domain::request_log::RequestLine;
 use crate::error::ApiError;
@@ -29,8 +29,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let origin = header("origin");
     let preflight = method == "OPTIONS";
 
-    let user_agent = header("user-agent");
-    let ctx = Ctx::new(env, ctx, ip, user_agent);
+    let ctx = Ctx::new(env, ctx, ip, Headers(headers.0.clone()));
     let handled = if preflight {
         routes::preflight(&path).map(|r| (r, None))
     } else {

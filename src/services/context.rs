@@ -7,7 +7,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 
-use worker::{Context, Date, Delay, Env};
+use worker::{Context, Date, Delay, Env, Headers};
 
 use super::ServiceError;
 use crate::domain::blocklist::Blocklist;
@@ -72,23 +72,29 @@ pub struct Ctx {
     /// `CF-Connecting-IP`, set by Cloudflare's edge. X-Forwarded-For is client-controlled
     /// and never consulted.
     pub ip: Option<String>,
-    /// The `User-Agent` header, only ever stored as a short label (domain::user_agent).
-    pub user_agent: Option<String>,
+    /// The request's headers, for the few read only by some flows (`user_agent`).
+    headers: Headers,
     pub timings: Rc<Timings>,
     events: RefCell<Vec<SecurityEvent>>,
 }
 
 impl Ctx {
-    pub fn new(env: Env, ctx: Context, ip: Option<String>, user_agent: Option<String>) -> Self {
+    pub fn new(env: Env, ctx: Context, ip: Option<String>, headers: Headers) -> Self {
         Self {
             env,
             ctx,
             now: (Date::now().as_millis() / 1000) as i64,
             ip,
-            user_agent,
+            headers,
             timings: Rc::new(Timings::default()),
             events: RefCell::new(Vec::new()),
         }
+    }
+
+    /// The `User-Agent` header, read only by the flows that start a session (it is only
+    /// ever stored as a short label: domain::user_agent).
+    pub fn user_agent(&self) -> Option<String> {
+        self.headers.get("user-agent").ok().flatten()
     }
 
     pub fn config(&self) -> Result<Rc<Config>, ServiceError> {

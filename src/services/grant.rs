@@ -29,7 +29,7 @@ impl Grant {
         let now = ctx.now;
         Self {
             ip: ctx.ip.clone(),
-            device: user_agent::label(ctx.user_agent.as_deref()),
+            device: user_agent::label(ctx.user_agent().as_deref()),
             session_id: random_id(),
             refresh_hash: refresh.hash(),
             refresh,
