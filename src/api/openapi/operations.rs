@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use super::build::Doc;
+use super::build::{Doc, Op};
 use crate::api::requests::*;
 use crate::api::responses::*;
 use crate::api::schema::{Jwks, OpenApiDocument};
@@ -175,8 +175,7 @@ pub fn describe(doc: &mut Doc) {
         .bad_body("Or `weak_password`, both `code` and `recovery_code`, a malformed one, or none while two-factor authentication is on (`invalid_request`).", &[ApiError::InvalidRequest("request body is not valid JSON".into()), ApiError::WeakPassword("password must be at least 15 characters")])
         .fails(401, "`invalid_token`: no valid access token. `invalid_credentials`: wrong current password. `invalid_code`: wrong second factor.", &[ApiError::InvalidToken, ApiError::InvalidCredentials, ApiError::InvalidCode { attempts_remaining: None }])
         .shared(413, "PayloadTooLarge")
-        .fails(423, "`factor_locked`: the password or the second factor named in `factor` failed 100 times in a row for this account and stays locked until the account recovers (a recovery code unlocks `totp`).", &[ApiError::FactorLocked { factor: "password" }, ApiError::FactorLocked { factor: "totp" }])
-        .fails(429, "`too_many_attempts`: too many wrong passwords or codes for this account. `rate_limited`: too many requests from this client address.", &[ApiError::RateLimited { retry_after: 60 }, ApiError::TooManyAttempts { retry_after: 57 }])
+        .password_and_factor_limits()
         .shared(500, "InternalError")
         .shared(503, "Unavailable")
         .add();
@@ -188,8 +187,7 @@ pub fn describe(doc: &mut Doc) {
         .bad_body("Or both `code` and `recovery_code`, a malformed one, or none while two-factor authentication is on (`invalid_request`).", &[ApiError::InvalidRequest("request body is not valid JSON".into())])
         .fails(401, "`invalid_token`: no valid access token, or its session has ended. `invalid_credentials`: wrong password. `invalid_code`: wrong second factor.", &[ApiError::InvalidToken, ApiError::InvalidCredentials, ApiError::InvalidCode { attempts_remaining: None }])
         .shared(413, "PayloadTooLarge")
-        .fails(423, "`factor_locked`: the password or the second factor named in `factor` failed 100 times in a row for this account and stays locked until the account recovers (a recovery code unlocks `totp`).", &[ApiError::FactorLocked { factor: "password" }, ApiError::FactorLocked { factor: "totp" }])
-        .fails(429, "`too_many_attempts`: too many wrong passwords or codes for this account. `rate_limited`: too many requests from this client address.", &[ApiError::RateLimited { retry_after: 60 }, ApiError::TooManyAttempts { retry_after: 57 }])
+        .password_and_factor_limits()
         .shared(500, "InternalError")
         .shared(503, "Unavailable")
         .add();
@@ -345,8 +343,7 @@ pub fn describe(doc: &mut Doc) {
         .fails(401, "`invalid_token`: no valid access token. `insufficient_user_authentication`: the session did not use a second factor, or used it longer ago than the aal2 lifetime (`max_age` then says how recent it must be): log in with one. `invalid_credentials`: wrong password. `invalid_code`: wrong or already used second factor.", &[ApiError::InvalidToken, ApiError::InsufficientAuthentication { max_age: None }, ApiError::InvalidCredentials, ApiError::InvalidCode { attempts_remaining: None }])
         .fails(409, "Two-factor authentication is not on.", &[ApiError::NotEnabled])
         .shared(413, "PayloadTooLarge")
-        .fails(423, "`factor_locked`: the password or the second factor named in `factor` failed 100 times in a row for this account and stays locked until the account recovers (a recovery code unlocks `totp`).", &[ApiError::FactorLocked { factor: "password" }, ApiError::FactorLocked { factor: "totp" }])
-        .fails(429, "`too_many_attempts`: too many wrong passwords or codes for this account. `rate_limited`: too many requests from this client address.", &[ApiError::RateLimited { retry_after: 60 }, ApiError::TooManyAttempts { retry_after: 57 }])
+        .password_and_factor_limits()
         .shared(500, "InternalError")
         .shared(503, "Unavailable")
         .add();
@@ -364,4 +361,12 @@ pub fn describe(doc: &mut Doc) {
         .shared(500, "InternalError")
         .shared(503, "Unavailable")
         .add();
+}
+
+impl Op<'_> {
+    /// The 423 and 429 of a route that checks the password and a second factor.
+    fn password_and_factor_limits(self) -> Self {
+        self.fails(423, "`factor_locked`: the password or the second factor named in `factor` failed 100 times in a row for this account and stays locked until the account recovers (a recovery code unlocks `totp`).", &[ApiError::FactorLocked { factor: "password" }, ApiError::FactorLocked { factor: "totp" }])
+            .fails(429, "`too_many_attempts`: too many wrong passwords or codes for this account. `rate_limited`: too many requests from this client address.", &[ApiError::RateLimited { retry_after: 60 }, ApiError::TooManyAttempts { retry_after: 57 }])
+    }
 }
