@@ -23,9 +23,9 @@ pub struct SessionView {
 
 pub async fn list(ctx: &Ctx, claims: &AccessClaims) -> Result<Vec<SessionView>, ServiceError> {
     let floors = ctx.config()?.aal2.floors(ctx.now);
-    let rows = sessions::list(&ctx.db()?, &claims.sub, ctx.now, LIST_LIMIT).await?;
-    // A token whose session has ended sees nothing (the list would include it if live).
-    if !rows.iter().any(|r| r.id == claims.sid) {
+    let rows = sessions::list(&ctx.db()?, &claims.sub, &claims.sid, ctx.now, LIST_LIMIT).await?;
+    // A token whose session has ended sees nothing (the caller's live session comes first).
+    if rows.first().is_none_or(|r| r.id != claims.sid) {
         return Err(ServiceError::InvalidToken);
     }
     let mut views = Vec::with_capacity(rows.len());
@@ -44,6 +44,17 @@ pub async fn list(ctx: &Ctx, claims: &AccessClaims) -> Result<Vec<SessionView>, 
             ip: r.ip,
         });
     }
+    // The others are in order already (most recently used first); the caller's own
+    // goes to its place among them.
+    let mine = views.remove(0);
+    let at = views
+        .iter()
+        .position(|v| {
+            mine.last_used_at > v.last_used_at
+                || (mine.last_used_at == v.last_used_at && mine.id < v.id)
+        })
+        .unwrap_or(views.len());
+    views.insert(at, mine);
     Ok(views)
 }
 

@@ -174,17 +174,20 @@ pub struct ListedSession {
     pub device: Option<String>,
 }
 
-/// The user's live sessions, most recently used first (at most `limit`).
+/// The user's live sessions (at most `limit`): `sid`'s first when it is live, so that
+/// its absence means it has ended however many others there are; then the most
+/// recently used.
 pub async fn list(
     db: &Db,
     user_id: &str,
+    sid: &str,
     now: i64,
     limit: i64,
 ) -> Result<Vec<ListedSession>, StoreError> {
     let stmt = sql![
         "SELECT id, authentication, created_at, last_used_at, ip, device FROM sessions "
         "WHERE user_id = " (user_id) " AND revoked_at IS NULL AND expires_at > " (now)
-        " ORDER BY COALESCE(last_used_at, created_at) DESC, id LIMIT " (limit)
+        " ORDER BY id = " (sid) " DESC, COALESCE(last_used_at, created_at) DESC, id LIMIT " (limit)
     ];
     db.all("sessions.list", &stmt).await
 }
