@@ -2,8 +2,6 @@
 //! the key rotations it finishes.
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
-use std::thread;
-use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
@@ -31,19 +29,11 @@ fn reports(log: &str) -> Vec<&str> {
 fn cron(app: &TestApp) -> Value {
     let seen = reports(&app.log()).len();
     app.run_cron();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let log = app.log();
-        if let Some(line) = reports(&log).get(seen) {
-            let start = line.find('{').unwrap();
-            return serde_json::from_str(&line[start..]).unwrap();
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no new housekeeping line in the log:\n{log}"
-        );
-        thread::sleep(Duration::from_millis(50));
-    }
+    app.wait_for_log("new housekeeping line", |log| {
+        let line = *reports(log).get(seen)?;
+        let start = line.find('{').unwrap();
+        Some(serde_json::from_str(&line[start..]).unwrap())
+    })
 }
 
 #[test]

@@ -331,62 +331,65 @@ impl TestApp {
         fs::read_to_string(&self.log_path).unwrap_or_default()
     }
 
-    /// Every email the Worker has sent so far, oldest first. The local `send_email` binding
-    /// sends nothing: it writes the text and HTML parts to files and logs their paths
-    /// beside From, To and Subject, and this reads them back from there.
-    pub fn emails(&self) -> Vec<Email> {
-        let log = self.log();
-        let mut out = Vec::new();
-        let mut lines = log.lines().peekable();
-        while let Some(line) = lines.next() {
-            if !line.contains("send_email binding called with MessageBuilder") {
-                continue;
-            }
-            let mut mail = Email::default();
-            while let Some(next) = lines.peek() {
-                if next.contains("send_email binding called") {
-                    break;
-                }
-                let field = |name: &str| next.trim().strip_prefix(name).map(str::to_owned);
-                if let Some(v) = field("To: ") {
-                    mail.to = v;
-                } else if let Some(v) = field("Subject: ") {
-                    mail.subject = v;
-                } else if let Some(path) = field("Text: ") {
-                    mail.text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-                } else if let Some(path) = field("HTML: ") {
-                    mail.html = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-                    lines.next();
-                    break;
-                }
-                lines.next();
-            }
-            out.push(mail);
-        }
-        out
-    }
-
     /// The emails sent to `to`, once there are at least `n` (wrangler logs a message after
     /// the response that caused it, and the Worker sends it in `waitUntil`).
     pub fn wait_for_emails(&self, to: &str, n: usize) -> Vec<Email> {
+        self.wait_for_log(&format!("{n} emails to {to}"), |log| {
+            let mails: Vec<Email> = emails_in(log).into_iter().filter(|m| m.to == to).collect();
+            (mails.len() >= n).then_some(mails)
+        })
+    }
+
+    /// Polls the log (for 20 s at most) until `found` finds what it looks for: the Worker's
+    /// console, and what the local bindings log, arrive after the response that caused them.
+    pub fn wait_for_log<T>(&self, what: &str, found: impl Fn(&str) -> Option<T>) -> T {
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
         loop {
-            let mails: Vec<Email> = self.emails().into_iter().filter(|m| m.to == to).collect();
-            if mails.len() >= n {
-                return mails;
+            let log = self.log();
+            if let Some(t) = found(&log) {
+                return t;
             }
             assert!(
                 std::time::Instant::now() < deadline,
-                "{} of {n} emails to {to} after 20 s; all sent: {:?}",
-                mails.len(),
-                self.emails()
-                    .iter()
-                    .map(|m| (&m.to, &m.subject))
-                    .collect::<Vec<_>>()
+                "no {what} in the log after 20 s:\n{log}"
             );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
+}
+
+/// Every email a wrangler log records, oldest first. The local `send_email` binding
+/// sends nothing: it writes the text and HTML parts to files and logs their paths
+/// beside From, To and Subject; this reads them back from there.
+fn emails_in(log: &str) -> Vec<Email> {
+    let mut out = Vec::new();
+    let mut lines = log.lines().peekable();
+    while let Some(line) = lines.next() {
+        if !line.contains("send_email binding called with MessageBuilder") {
+            continue;
+        }
+        let mut mail = Email::default();
+        while let Some(next) = lines.peek() {
+            if next.contains("send_email binding called") {
+                break;
+            }
+            let field = |name: &str| next.trim().strip_prefix(name).map(str::to_owned);
+            if let Some(v) = field("To: ") {
+                mail.to = v;
+            } else if let Some(v) = field("Subject: ") {
+                mail.subject = v;
+            } else if let Some(path) = field("Text: ") {
+                mail.text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+            } else if let Some(path) = field("HTML: ") {
+                mail.html = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+                lines.next();
+                break;
+            }
+            lines.next();
+        }
+        out.push(mail);
+    }
+    out
 }
 
 /// One email as the local `send_email` binding recorded it.
