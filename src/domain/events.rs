@@ -23,13 +23,12 @@ pub enum EventKind {
     /// A login from a client without a valid device token (also `login_succeeded`).
     NewDeviceLogin,
     EmailVerified,
-    PasswordReset,
     AccountDeleted,
 }
 
 impl EventKind {
     /// Every kind, in the order the API documents them.
-    pub const ALL: [EventKind; 16] = [
+    pub const ALL: [EventKind; 15] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::SecondFactorFailed,
@@ -44,7 +43,6 @@ impl EventKind {
         Self::SessionsEnded,
         Self::NewDeviceLogin,
         Self::EmailVerified,
-        Self::PasswordReset,
         Self::AccountDeleted,
     ];
 
@@ -64,7 +62,6 @@ impl EventKind {
             Self::SessionsEnded => "sessions_ended",
             Self::NewDeviceLogin => "new_device_login",
             Self::EmailVerified => "email_verified",
-            Self::PasswordReset => "password_reset",
             Self::AccountDeleted => "account_deleted",
         }
     }

@@ -11,8 +11,6 @@ pub struct Mail {
     pub html: String,
 }
 
-/// Minutes a reset code lives (30, as NIST and OWASP suggest for recovery links).
-pub const RESET_TTL: i64 = 30 * 60;
 /// A verification code lives a day: people read mail later than they log in.
 pub const VERIFY_TTL: i64 = 24 * 3600;
 
@@ -61,20 +59,6 @@ pub fn verification(to: &str, public_url: &str, code: &str) -> Mail {
     )
 }
 
-/// Sent by `forgot`: the code resets the password once, with the second factor if on.
-pub fn reset(to: &str, public_url: &str, code: &str) -> Mail {
-    let link = format!("{public_url}/#reset_password={code}");
-    mail(
-        to,
-        "Reset your password",
-        &[
-            "Someone asked to reset the password of the Edge Login account with this address.",
-            &format!("To choose a new password, open {link} or use this code: {code}"),
-            "The code works once, for 30 minutes; an account with two-factor authentication also needs its second factor. If this was not you, ignore this message: your password has not changed.",
-        ],
-    )
-}
-
 /// The notice for a security event, if the event deserves one.
 pub fn notice(to: &str, kind: EventKind, ip: Option<&str>) -> Option<Mail> {
     let what = match kind {
@@ -84,7 +68,6 @@ pub fn notice(to: &str, kind: EventKind, ip: Option<&str>) -> Option<Mail> {
         EventKind::RecoveryCodesRegenerated => "Your recovery codes were replaced",
         EventKind::RecoveryCodeUsed => "A recovery code was used to sign in",
         EventKind::PasswordChanged => "Your password was changed",
-        EventKind::PasswordReset => "Your password was reset",
         EventKind::EmailVerified => "This address was confirmed for your account",
         EventKind::AccountDeleted => "Your account was deleted",
         _ => return None,
@@ -95,7 +78,7 @@ pub fn notice(to: &str, kind: EventKind, ip: Option<&str>) -> Option<Mail> {
         what,
         &[
             &format!("{what}{from}."),
-            "If this was you, there is nothing to do. If not, reset your password and review your sessions and security events.",
+            "If this was you, there is nothing to do. If not, change your password and review your sessions and security events.",
         ],
     ))
 }
@@ -112,8 +95,6 @@ mod tests {
             .contains("https://login.example/#verify_email=evc_abc"));
         assert!(m.html.contains("evc_abc"));
         assert_eq!(m.to, "a@example.com");
-        let r = reset("a@example.com", "https://login.example", "rst_xyz");
-        assert!(r.text.contains("rst_xyz") && r.html.contains("rst_xyz"));
     }
 
     #[test]

@@ -66,11 +66,6 @@ opaque_token!(
     "Sent to an email address; coming back once proves the address."
 );
 opaque_token!(
-    ResetCode,
-    "rst_",
-    "Sent to the account's address by `forgot`; spent once by a password reset."
-);
-opaque_token!(
     RefreshToken,
     "rt_",
     "Long-lived, rotated on every use; identifies one session."

@@ -285,7 +285,6 @@ fn the_document_knows_every_event_kind_and_mfa_method() {
         EventKind::SessionsEnded,
         EventKind::NewDeviceLogin,
         EventKind::EmailVerified,
-        EventKind::PasswordReset,
         EventKind::AccountDeleted,
     ];
     for k in kinds {
@@ -305,7 +304,6 @@ fn the_document_knows_every_event_kind_and_mfa_method() {
             | EventKind::SessionsEnded
             | EventKind::NewDeviceLogin
             | EventKind::EmailVerified
-            | EventKind::PasswordReset
             | EventKind::AccountDeleted => {}
         }
     }

@@ -402,7 +402,7 @@ pub struct Email {
 }
 
 impl Email {
-    /// The single-use code (`evc_...`, `rst_...`) the email exists for.
+    /// The single-use code (`evc_...`) the email exists for.
     pub fn code(&self, prefix: &str) -> String {
         let start = self
             .text
