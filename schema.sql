@@ -102,6 +102,7 @@ CREATE TABLE IF NOT EXISTS email_codes (
   email      TEXT NOT NULL,                    -- the address the code was sent to
   created_at INTEGER NOT NULL,
   expires_at INTEGER NOT NULL,
-  used_at    INTEGER
+  used_at    INTEGER,
+  used_by    TEXT                              -- nonce of the request that spent it (reset)
 );
 CREATE INDEX IF NOT EXISTS email_codes_by_user ON email_codes(user_id, purpose);

@@ -127,3 +127,33 @@ pub struct DeleteAccountRequest {
     #[schemars(with = "schema::RecoveryCodeInput")]
     pub recovery_code: Option<String>,
 }
+
+/// Exactly one of `username` or `email`: 400 `invalid_request` for neither or both, and for an address that is not `local@domain`; 400 `invalid_username` for a name that cannot exist.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ForgotPasswordRequest {
+    /// As at login (any case and width).
+    #[serde(default)]
+    #[schemars(length(max = 32))]
+    pub username: Option<String>,
+    /// Finds the account only if it verified this address (`POST /v1/email/verify`); for an unverified address, give the username.
+    #[serde(default)]
+    #[schemars(length(max = 254))]
+    pub email: Option<String>,
+}
+
+/// When two-factor authentication is on, exactly one of `code` or `recovery_code` is required too (400 `invalid_request` without, and nothing changes); when it is off they are ignored.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(transform = schema::at_most_one_second_factor)]
+pub struct ResetPasswordRequest {
+    /// The code from the reset email (`rst_` + 43 characters). Anything else, or a code already used or expired, is 401 `invalid_email_code`.
+    #[schemars(regex(pattern = schema::RESET_CODE_PATTERN))]
+    pub reset_code: String,
+    #[schemars(with = "schema::NewPassword")]
+    pub new_password: String,
+    #[serde(default)]
+    #[schemars(with = "schema::OptionalTotpCode")]
+    pub code: Option<String>,
+    #[serde(default)]
+    #[schemars(with = "schema::RecoveryCodeInput")]
+    pub recovery_code: Option<String>,
+}

@@ -22,6 +22,20 @@ impl Health {
     pub const OK: Health = Health { status: "ok" };
 }
 
+/// The answer to `POST /v1/password/forgot`, whatever the account.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct ResetRequested {
+    #[schemars(extend("const" = "requested"))]
+    pub status: &'static str,
+}
+
+impl ResetRequested {
+    pub const REQUESTED: ResetRequested = ResetRequested {
+        status: "requested",
+    };
+}
+
 /// A finished login: a short-lived access token (EdDSA JWT, `typ: at+jwt`) and a refresh token that is rotated on every use.
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]

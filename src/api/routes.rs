@@ -15,6 +15,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/v1/logout", "POST"),
     ("/v1/me", "GET"),
     ("/v1/password", "POST"),
+    ("/v1/password/forgot", "POST"),
+    ("/v1/password/reset", "POST"),
     ("/v1/account", "DELETE"),
     ("/v1/events", "GET"),
     ("/v1/email/verify", "POST"),

@@ -12,6 +12,8 @@ pub const DEVICE_TOKEN_PATTERN: &str =
     r"^dvt_[A-Za-z0-9._-]{1,64}\.[A-Za-z0-9_-]{22}\.[0-9]{1,19}\.[A-Za-z0-9_-]{43}$";
 /// The mfa_token shape (`mfa_` + 43 base64url characters).
 pub const MFA_TOKEN_PATTERN: &str = "^mfa_[A-Za-z0-9_-]{43}$";
+
+pub const RESET_CODE_PATTERN: &str = "^rst_[A-Za-z0-9_-]{43}$";
 /// A compact JWS: three base64url parts.
 pub const JWT_PATTERN: &str = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$";
 const TOTP_CODE_PATTERN: &str = "^[0-9]{6}$";

@@ -17,6 +17,8 @@ pub enum EventKind {
     RecoveryCodeUsed,
     RecoveryCodesRegenerated,
     PasswordChanged,
+    /// The password was set with a code from the account's address.
+    PasswordReset,
     RefreshReuseDetected,
     /// The user ended sessions from the sessions list; `detail` is how many.
     SessionsEnded,
@@ -28,7 +30,7 @@ pub enum EventKind {
 
 impl EventKind {
     /// Every kind, in the order the API documents them.
-    pub const ALL: [EventKind; 15] = [
+    pub const ALL: [EventKind; 16] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::SecondFactorFailed,
@@ -39,6 +41,7 @@ impl EventKind {
         Self::RecoveryCodeUsed,
         Self::RecoveryCodesRegenerated,
         Self::PasswordChanged,
+        Self::PasswordReset,
         Self::RefreshReuseDetected,
         Self::SessionsEnded,
         Self::NewDeviceLogin,
@@ -58,6 +61,7 @@ impl EventKind {
             Self::RecoveryCodeUsed => "recovery_code_used",
             Self::RecoveryCodesRegenerated => "recovery_codes_regenerated",
             Self::PasswordChanged => "password_changed",
+            Self::PasswordReset => "password_reset",
             Self::RefreshReuseDetected => "refresh_reuse_detected",
             Self::SessionsEnded => "sessions_ended",
             Self::NewDeviceLogin => "new_device_login",

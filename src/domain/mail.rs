@@ -59,6 +59,24 @@ pub fn verification(to: &str, public_url: &str, code: &str) -> Mail {
     )
 }
 
+/// A reset code lives half an hour: whoever can read the mailbox can use it.
+pub const RESET_TTL: i64 = 30 * 60;
+
+/// Sent on `POST /v1/password/forgot`: the code sets a new password, once; with 2FA on,
+/// only together with a fresh second factor.
+pub fn reset(to: &str, public_url: &str, username: &str, code: &str) -> Mail {
+    let link = format!("{public_url}/#reset_password={code}");
+    mail(
+        to,
+        "Reset your password",
+        &[
+            &format!("Someone (hopefully you) asked to reset the password of the Edge Login account {username}."),
+            &format!("To choose a new one, open {link} or enter this code: {code}"),
+            "The code works once, for 30 minutes, and signs you in nowhere: after the reset every session ends and you log in with the new password (and your second factor, if you use one). If this was not you, ignore this message; your password stays as it is.",
+        ],
+    )
+}
+
 /// The notice for a security event, if the event deserves one.
 pub fn notice(to: &str, kind: EventKind, ip: Option<&str>) -> Option<Mail> {
     let what = match kind {
@@ -68,6 +86,7 @@ pub fn notice(to: &str, kind: EventKind, ip: Option<&str>) -> Option<Mail> {
         EventKind::RecoveryCodesRegenerated => "Your recovery codes were replaced",
         EventKind::RecoveryCodeUsed => "A recovery code was used to sign in",
         EventKind::PasswordChanged => "Your password was changed",
+        EventKind::PasswordReset => "Your password was reset with a code sent to this address",
         EventKind::EmailVerified => "This address was confirmed for your account",
         EventKind::AccountDeleted => "Your account was deleted",
         _ => return None,
@@ -95,6 +114,15 @@ mod tests {
             .contains("https://login.example/#verify_email=evc_abc"));
         assert!(m.html.contains("evc_abc"));
         assert_eq!(m.to, "a@example.com");
+    }
+
+    #[test]
+    fn a_reset_mail_names_the_account_and_carries_only_its_code() {
+        let m = reset("a@example.com", "https://login.example", "olga", "rst_abc");
+        assert!(m.text.contains("https://login.example/#reset_password=rst_abc"));
+        assert!(m.text.contains("olga") && m.html.contains("rst_abc"));
+        assert!(m.text.contains("30 minutes"));
+        assert!(!m.text.contains("evc_"));
     }
 
     #[test]

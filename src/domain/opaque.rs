@@ -66,6 +66,11 @@ opaque_token!(
     "Sent to an email address; coming back once proves the address."
 );
 opaque_token!(
+    ResetCode,
+    "rst_",
+    "Sent to an account's address; coming back once (with a fresh second factor when 2FA is on) sets a new password."
+);
+opaque_token!(
     RefreshToken,
     "rt_",
     "Long-lived, rotated on every use; identifies one session."

@@ -14,6 +14,7 @@ pub mod housekeeping;
 pub mod password_change;
 mod password_check;
 pub mod password_login;
+pub mod password_reset;
 pub mod registration;
 pub mod second_step;
 pub mod session;

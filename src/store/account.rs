@@ -62,5 +62,9 @@ pub async fn delete_with_factor(
         "EXISTS (SELECT 1 FROM users WHERE id = " (c.user_id) " AND totp_last_used_by = " (c.nonce) ")"
     ];
     after.extend(delete_all(c.user_id, keys, marked));
-    spend_for_action_then(db, c, "account.delete", Vec::new(), after).await
+    Ok(
+        spend_for_action_then(db, c, "account.delete", Vec::new(), after)
+            .await?
+            .0,
+    )
 }

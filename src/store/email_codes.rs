@@ -6,6 +6,7 @@ use super::sql::{sql, Sql};
 use super::{rows, Db, StoreError};
 
 pub const VERIFY_EMAIL: &str = "verify_email";
+pub const RESET_PASSWORD: &str = "reset_password";
 
 pub struct NewEmailCode<'a> {
     pub code_hash: &'a str,

@@ -36,6 +36,8 @@ pub mod mail;
 #[cfg(target_arch = "wasm32")]
 pub mod mfa;
 #[cfg(target_arch = "wasm32")]
+pub mod password_reset;
+#[cfg(target_arch = "wasm32")]
 pub mod sessions;
 #[cfg(target_arch = "wasm32")]
 pub mod step_up;

@@ -15,6 +15,7 @@ mod housekeeping;
 mod lockout;
 mod logging;
 mod openapi;
+mod password_reset;
 mod password_rules;
 mod refresh_and_logout;
 mod register_and_login;

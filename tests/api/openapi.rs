@@ -281,6 +281,7 @@ fn the_document_knows_every_event_kind_and_mfa_method() {
         EventKind::RecoveryCodeUsed,
         EventKind::RecoveryCodesRegenerated,
         EventKind::PasswordChanged,
+        EventKind::PasswordReset,
         EventKind::RefreshReuseDetected,
         EventKind::SessionsEnded,
         EventKind::NewDeviceLogin,
@@ -300,6 +301,7 @@ fn the_document_knows_every_event_kind_and_mfa_method() {
             | EventKind::RecoveryCodeUsed
             | EventKind::RecoveryCodesRegenerated
             | EventKind::PasswordChanged
+            | EventKind::PasswordReset
             | EventKind::RefreshReuseDetected
             | EventKind::SessionsEnded
             | EventKind::NewDeviceLogin
@@ -676,6 +678,35 @@ fn walk_locked_factors(c: &Walk) {
         423,
         Some("factor_locked"),
     );
+    let forgot = json!({ "username": "lena" }).to_string();
+    let ip = c.fresh_ip();
+    c.expect(
+        c.send(
+            "POST",
+            "/v1/password/forgot",
+            Some(&forgot),
+            None,
+            Some(&ip),
+        ),
+        202,
+        None,
+    );
+    let rst = c
+        .app
+        .wait_for_emails_about("lena@example.com", "Reset your password", 1)[0]
+        .code("rst_");
+    let reset = json!({ "reset_code": rst, "new_password": "an entirely new passphrase", "code": "000000" });
+    c.expect(
+        c.send(
+            "POST",
+            "/v1/password/reset",
+            Some(&reset.to_string()),
+            None,
+            Some(&ip),
+        ),
+        423,
+        Some("factor_locked"),
+    );
     let off = json!({ "password": PASSWORD, "code": "000000" }).to_string();
     c.expect(
         c.send("DELETE", "/v1/2fa/totp", Some(&off), Some(&aal2), None),
@@ -937,6 +968,41 @@ fn every_response_along_the_flows_matches_the_document() {
         401,
         Some("invalid_email_code"),
     );
+
+    // A password reset for Olga, with the code the request mailed.
+    let ip = w.fresh_ip();
+    let forgot = json!({ "username": "olga" }).to_string();
+    w.expect(
+        w.send(
+            "POST",
+            "/v1/password/forgot",
+            Some(&forgot),
+            None,
+            Some(&ip),
+        ),
+        202,
+        None,
+    );
+    let rst = w
+        .app
+        .wait_for_emails_about("olga@example.com", "Reset your password", 1)[0]
+        .code("rst_");
+    let reset = |code: &str| {
+        let body = json!({ "reset_code": code, "new_password": "an entirely new passphrase" });
+        w.send(
+            "POST",
+            "/v1/password/reset",
+            Some(&body.to_string()),
+            None,
+            Some(&ip),
+        )
+    };
+    w.expect(
+        reset(&format!("rst_{}", "A".repeat(43))),
+        401,
+        Some("invalid_email_code"),
+    );
+    w.expect(reset(&rst), 204, None);
 
     // Deleting an account (a throwaway one).
     w.register("otto");
@@ -1323,6 +1389,8 @@ fn every_response_along_the_flows_matches_the_document() {
         ("DELETE", "/v1/2fa/totp", 10),
         ("POST", "/v1/email/verify", 30),
         ("DELETE", "/v1/account", 10),
+        ("POST", "/v1/password/forgot", 10),
+        ("POST", "/v1/password/reset", 10),
     ] {
         let ip = w.fresh_ip();
         for n in 0..limit {

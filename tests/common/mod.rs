@@ -340,6 +340,18 @@ impl TestApp {
         })
     }
 
+    /// The emails to `to` with `subject`, once there are at least `n`: messages caused by
+    /// different requests may be sent in either order.
+    pub fn wait_for_emails_about(&self, to: &str, subject: &str, n: usize) -> Vec<Email> {
+        self.wait_for_log(&format!("{n} emails to {to} about {subject:?}"), |log| {
+            let mails: Vec<Email> = emails_in(log)
+                .into_iter()
+                .filter(|m| m.to == to && m.subject == subject)
+                .collect();
+            (mails.len() >= n).then_some(mails)
+        })
+    }
+
     /// Polls the log (for 20 s at most) until `found` finds what it looks for: the Worker's
     /// console, and what the local bindings log, arrive after the response that caused them.
     pub fn wait_for_log<T>(&self, what: &str, found: impl Fn(&str) -> Option<T>) -> T {

@@ -5,6 +5,7 @@ mod account;
 mod factors;
 mod login;
 mod meta;
+mod password_reset;
 mod register;
 mod session;
 mod sessions;
@@ -41,6 +42,8 @@ pub async fn dispatch(req: Request, ctx: &Ctx) -> Result<Handled, ApiError> {
         "/v1/logout" => session::logout(req, ctx).await,
         "/v1/me" => session::me(&req, ctx),
         "/v1/password" => account::change_password(req, ctx).await,
+        "/v1/password/forgot" => password_reset::forgot(req, ctx).await,
+        "/v1/password/reset" => password_reset::reset(req, ctx).await,
         "/v1/events" => account::events(&req, ctx).await,
         "/v1/email/verify" => account::verify_email(req, ctx).await,
         "/v1/account" => account::delete_account(req, ctx).await,

@@ -12,6 +12,7 @@ pub mod recovery_code;
 mod totp;
 
 use serde::Deserialize;
+use worker::D1Result;
 
 use super::hard_cap::{self, Cap};
 use super::sql::{sql, Sql};
@@ -114,18 +115,21 @@ pub async fn spend_for_action(
     label: &'static str,
     actions: Vec<Sql<'_>>,
 ) -> Result<CodeOutcome, StoreError> {
-    spend_for_action_then(db, c, label, actions, Vec::new()).await
+    Ok(spend_for_action_then(db, c, label, actions, Vec::new())
+        .await?
+        .0)
 }
 
 /// [`spend_for_action`], and `after` once the verdict is read, in the same batch: for
-/// actions that remove the rows [`CodeCheck::accepted`] looks at (deleting the account).
+/// actions that remove the rows [`CodeCheck::accepted`] looks at (deleting the account)
+/// or report on the actions (a password reset). Also returns the results of `after`.
 pub async fn spend_for_action_then(
     db: &Db,
     c: &CodeCheck<'_>,
     label: &'static str,
     actions: Vec<Sql<'_>>,
     after: Vec<Sql<'_>>,
-) -> Result<CodeOutcome, StoreError> {
+) -> Result<(CodeOutcome, Vec<D1Result>), StoreError> {
     let after_len = after.len();
     let mut batch = Vec::with_capacity(actions.len() + after_len + 6);
     batch.extend(accept(
@@ -156,7 +160,8 @@ pub async fn spend_for_action_then(
         [c.cap.count()] " AS cap_failures"
     ]);
     batch.extend(after);
-    let results = db.batch(label, &batch).await?;
+    let mut results = db.batch(label, &batch).await?;
+    let after = results.split_off(results.len().saturating_sub(after_len));
     #[derive(Deserialize)]
     struct Verdict {
         accepted: i64,
@@ -165,8 +170,8 @@ pub async fn spend_for_action_then(
         counted: i64,
         cap_failures: i64,
     }
-    let v: Verdict = verdict(&results[..results.len() - after_len], "code verdict")?;
-    Ok(if v.accepted == 1 {
+    let v: Verdict = verdict(&results, "code verdict")?;
+    let outcome = if v.accepted == 1 {
         CodeOutcome::Accepted
     } else if v.counted == 1 {
         CodeOutcome::Wrong {
@@ -184,5 +189,6 @@ pub async fn spend_for_action_then(
             account_failures: v.failures,
             cap_failures: v.cap_failures,
         }
-    })
+    };
+    Ok((outcome, after))
 }
