@@ -206,8 +206,10 @@ start_wrangler() {
 }
 
 routes() {
+  # --wrangler/--persist-to/--config: the reset samples plant their codes in local D1.
   "$LOADGEN" routes --base-url "http://127.0.0.1:$PORT" --cpu-pgid "$SERVER_PGID" \
-    --users "$USERS" --fast-samples "$FAST_SAMPLES" --out "$OUT/routes.json" >/dev/null
+    --users "$USERS" --fast-samples "$FAST_SAMPLES" --out "$OUT/routes.json" \
+    --wrangler "$WRANGLER" --persist-to "$WORK/state-main" --config "$SNAP/wrangler.toml" >/dev/null
 }
 
 load() {

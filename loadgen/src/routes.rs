@@ -245,6 +245,14 @@ pub fn run(opts: &Args) -> Result<(), String> {
         }
     }
     sessions_ended(&mut client, &mut rec, &run, fast.min(30), users + 1);
+    password_resets(
+        &mut client,
+        &mut rec,
+        &run,
+        fast.min(20),
+        users + 200,
+        &D1::from(opts),
+    );
     rec.finish_cpu();
 
     let health = rec.routes.get(HEALTH).map(|s| sorted(&s.latency_ms));
@@ -430,6 +438,127 @@ fn accounts_deleted(client: &mut Client, rec: &mut Recorder, run: &str, samples:
         let bye = serde_json::json!({ "password": crate::flow::PASSWORD });
         let delete = ("DELETE", "DELETE /v1/account", "/v1/account", 204);
         sample_as(rec, client, delete, Some(&bye), Some(&access));
+    }
+}
+
+/// How to reach the Worker's local D1 from outside (`wrangler d1 execute --local`), when
+/// the bench says: `--wrangler`, `--persist-to` and `--config` of the running `wrangler dev`.
+struct D1 {
+    wrangler: Option<String>,
+    persist_to: Option<String>,
+    config: Option<String>,
+}
+
+impl D1 {
+    fn from(opts: &Args) -> Self {
+        Self {
+            wrangler: opts.get("wrangler").map(str::to_owned),
+            persist_to: opts.get("persist-to").map(str::to_owned),
+            config: opts.get("config").map(str::to_owned),
+        }
+    }
+
+    fn execute(&self, sql: &str) -> Result<(), String> {
+        let (Some(wrangler), Some(state), Some(config)) =
+            (&self.wrangler, &self.persist_to, &self.config)
+        else {
+            return Err("no --wrangler/--persist-to/--config".into());
+        };
+        let out = std::process::Command::new(wrangler)
+            .args([
+                "d1",
+                "execute",
+                "DB",
+                "--local",
+                "--persist-to",
+                state,
+                "--config",
+                config,
+            ])
+            .args(["--command", sql])
+            .stdin(std::process::Stdio::null())
+            .output()
+            .map_err(|e| format!("{wrangler}: {e}"))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).into_owned())
+        }
+    }
+}
+
+/// `POST /v1/password/forgot` for a known account with an address and for an unknown
+/// one (the same work, by design), then `POST /v1/password/reset`. The reset codes the
+/// Worker mails land in files this tool does not read, so each reset sample gets a code
+/// planted in local D1 beforehand (not recorded); each reset runs Argon2id.
+fn password_resets(
+    client: &mut Client,
+    rec: &mut Recorder,
+    run: &str,
+    samples: u64,
+    ip: u64,
+    d1: &D1,
+) {
+    use edge_login::domain::opaque::ResetCode;
+    client.set_ip(Some(client_ip(ip)));
+    let username = format!("p{run}");
+    let email = format!("{username}@example.com");
+    let body = serde_json::json!({ "username": username, "password": crate::flow::PASSWORD, "email": email });
+    let user_id = match client.send("POST", "/v1/register", Some(&body), None) {
+        Ok(r) if r.status == 201 => r.json()["user_id"].as_str().unwrap_or_default().to_owned(),
+        _ => {
+            eprintln!("routes: password reset skipped (could not register)");
+            return;
+        }
+    };
+    for i in 0..samples {
+        client.set_ip(Some(client_ip(ip + 1 + i)));
+        let known = serde_json::json!({ "username": username });
+        let forgot = (
+            "POST",
+            "POST /v1/password/forgot",
+            "/v1/password/forgot",
+            202,
+        );
+        sample_as(rec, client, forgot, Some(&known), None);
+        let unknown = serde_json::json!({ "username": format!("nobody-{run}-{i}") });
+        let label = "POST /v1/password/forgot (unknown account)";
+        sample_as(
+            rec,
+            client,
+            ("POST", label, "/v1/password/forgot", 202),
+            Some(&unknown),
+            None,
+        );
+    }
+    let codes: Vec<ResetCode> = (0..samples).map(|_| ResetCode::generate()).collect();
+    let now = crate::flow::now();
+    let rows: Vec<String> = codes
+        .iter()
+        .map(|c| {
+            format!(
+                "('{}', '{user_id}', 'reset_password', '{email}', {now}, {})",
+                c.hash(),
+                now + 1800
+            )
+        })
+        .collect();
+    let insert = format!(
+        "INSERT INTO email_codes (code_hash, user_id, purpose, email, created_at, expires_at) VALUES {}",
+        rows.join(", ")
+    );
+    if let Err(e) = d1.execute(&insert) {
+        eprintln!("routes: password reset skipped (codes not planted: {e})");
+        return;
+    }
+    for (i, code) in codes.iter().enumerate() {
+        client.set_ip(Some(client_ip(ip + 1 + samples + i as u64)));
+        let reset = serde_json::json!({
+            "reset_code": code.expose(),
+            "new_password": format!("bench passphrase number {i}"),
+        });
+        let route = ("POST", "POST /v1/password/reset", "/v1/password/reset", 204);
+        sample_as(rec, client, route, Some(&reset), None);
     }
 }
 
