@@ -119,7 +119,9 @@ mod tests {
     #[test]
     fn a_reset_mail_names_the_account_and_carries_only_its_code() {
         let m = reset("a@example.com", "https://login.example", "olga", "rst_abc");
-        assert!(m.text.contains("https://login.example/#reset_password=rst_abc"));
+        assert!(m
+            .text
+            .contains("https://login.example/#reset_password=rst_abc"));
         assert!(m.text.contains("olga") && m.html.contains("rst_abc"));
         assert!(m.text.contains("30 minutes"));
         assert!(!m.text.contains("evc_"));

@@ -612,6 +612,27 @@ impl<'a> Walk<'a> {
         response
     }
 
+    /// Asks for a password reset from a fresh address (returned, for the reset to use
+    /// too) and reads the code from the mail.
+    fn reset_code(&self, username: &str) -> (String, String) {
+        let ip = self.fresh_ip();
+        let forgot = json!({ "username": username }).to_string();
+        let sent = self.send(
+            "POST",
+            "/v1/password/forgot",
+            Some(&forgot),
+            None,
+            Some(&ip),
+        );
+        self.expect(sent, 202, None);
+        let to = format!("{username}@example.com");
+        let code = self
+            .app
+            .wait_for_emails_about(&to, "Reset your password", 1)[0]
+            .code("rst_");
+        (ip, code)
+    }
+
     fn register(&self, username: &str) {
         let r = self.post(
             "/v1/register",
@@ -678,23 +699,7 @@ fn walk_locked_factors(c: &Walk) {
         423,
         Some("factor_locked"),
     );
-    let forgot = json!({ "username": "lena" }).to_string();
-    let ip = c.fresh_ip();
-    c.expect(
-        c.send(
-            "POST",
-            "/v1/password/forgot",
-            Some(&forgot),
-            None,
-            Some(&ip),
-        ),
-        202,
-        None,
-    );
-    let rst = c
-        .app
-        .wait_for_emails_about("lena@example.com", "Reset your password", 1)[0]
-        .code("rst_");
+    let (ip, rst) = c.reset_code("lena");
     let reset = json!({ "reset_code": rst, "new_password": "an entirely new passphrase", "code": "000000" });
     c.expect(
         c.send(
@@ -970,23 +975,7 @@ fn every_response_along_the_flows_matches_the_document() {
     );
 
     // A password reset for Olga, with the code the request mailed.
-    let ip = w.fresh_ip();
-    let forgot = json!({ "username": "olga" }).to_string();
-    w.expect(
-        w.send(
-            "POST",
-            "/v1/password/forgot",
-            Some(&forgot),
-            None,
-            Some(&ip),
-        ),
-        202,
-        None,
-    );
-    let rst = w
-        .app
-        .wait_for_emails_about("olga@example.com", "Reset your password", 1)[0]
-        .code("rst_");
+    let (ip, rst) = w.reset_code("olga");
     let reset = |code: &str| {
         let body = json!({ "reset_code": code, "new_password": "an entirely new passphrase" });
         w.send(
