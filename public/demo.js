@@ -90,7 +90,7 @@
 
   // ------------------------------------------------------------------ UI helpers
 
-  const views = ['view-auth', 'view-mfa', 'view-enroll', 'view-recovery', 'view-account'];
+  const views = ['view-auth', 'view-reset', 'view-mfa', 'view-enroll', 'view-recovery', 'view-account'];
 
   function show(viewId, focusId) {
     for (const id of views) $(id).hidden = id !== viewId;
@@ -443,6 +443,67 @@
     await enterAccount();
   });
 
+  // ------------------------------------------------------------------ forgot / reset password
+
+  // The same answer whether or not the account exists, so the page cannot say more either.
+  onSubmit('forgot-form', 'forgot-error', async (form) => {
+    const login = requireValue(field(form, 'login'), 'A username or email address');
+    notice('');
+    await api('POST', '/v1/password/forgot', login.includes('@') ? { email: login } : { username: login });
+    notice('If that account exists and has an email address, a reset code is on its way.');
+  });
+
+  function showReset(code) {
+    const form = $('reset-form');
+    form.reset();
+    showError('reset-error', null);
+    if (code) field(form, 'reset_code').value = code;
+    show('view-reset', code ? 'reset-password' : 'reset-code');
+  }
+
+  $('forgot-have-code').addEventListener('click', () => showReset(''));
+  $('reset-cancel').addEventListener('click', () => {
+    $('reset-form').reset();
+    showError('reset-error', null);
+    show('view-auth', 'login-username');
+  });
+
+  // The optional second factor: six digits are an authenticator code, anything else a
+  // recovery code; nothing at all when the account has no second factor.
+  function resetSecondFactor(input) {
+    const raw = input.value.trim();
+    if (!raw) return {};
+    const digits = raw.replace(/[\s-]/g, '');
+    return /^[0-9]{6}$/.test(digits) ? { code: digits } : { recovery_code: raw };
+  }
+
+  onSubmit('reset-form', 'reset-error', async (form) => {
+    const codeInput = field(form, 'reset_code');
+    const passwordInput = field(form, 'new_password');
+    const factorInput = field(form, 'second_factor');
+    const resetCode = requireValue(codeInput, 'The reset code from the email');
+    if (!passwordInput.value) { passwordInput.focus(); throw new Error('A new password is required'); }
+    const body = Object.assign({ reset_code: resetCode, new_password: passwordInput.value }, resetSecondFactor(factorInput));
+    try {
+      await api('POST', '/v1/password/reset', body);
+    } catch (err) {
+      const code = err instanceof ApiFailure ? err.code : '';
+      if (code === 'weak_password') {
+        passwordInput.select();
+      } else if (code === 'invalid_email_code') {
+        codeInput.select();
+      } else if (code === 'invalid_code' || code === 'factor_locked' || (code === 'invalid_request' && !factorInput.value.trim())) {
+        // A wrong or missing second factor (the API asks for one when two-factor is on).
+        factorInput.value = '';
+        factorInput.focus();
+      }
+      throw err;
+    }
+    form.reset();
+    $('forgot').open = false;
+    backToLogin('Password changed. Every session has ended: log in with the new password.');
+  });
+
   // ------------------------------------------------------------------ log in (second factor)
 
   async function finishMfa(payload, input) {
@@ -658,11 +719,19 @@
   stepCurrent('register');
 
   // A link from the verification email: #verify_email=evc_...
-  const verify = new URLSearchParams(location.hash.slice(1)).get('verify_email');
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  const verify = fragment.get('verify_email');
   if (verify) {
     history.replaceState(null, '', location.pathname);
     api('POST', '/v1/email/verify', { code: verify })
       .then(() => notice('Your email address is confirmed.'))
       .catch((err) => notice('That confirmation link did not work: ' + err.message));
+  }
+
+  // A link from the reset email: #reset_password=rst_... (spent only when the form is sent).
+  const resetCode = fragment.get('reset_password');
+  if (resetCode) {
+    history.replaceState(null, '', location.pathname);
+    showReset(resetCode.trim());
   }
 })();

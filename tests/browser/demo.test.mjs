@@ -2,6 +2,8 @@
 // playwright-core: register, log in, enrol TOTP (the test computes codes itself from the key the
 // page shows), confirm, see the recovery codes once, log out, log in again with a code, and check
 // the decoded token claims, GET /v1/me and the sessions list ("Log out this device") on the page.
+// A second test asks for a password reset on the page, reads the code from the mail the Worker
+// sends, opens the mail's link and sets a new password with it.
 //
 // Run: `make browser-test` (installs chromium when missing), or `node --test tests/browser/`
 // after `make build`. Screenshots land in target/browser/. CHROMIUM_BIN overrides the browser.
@@ -13,12 +15,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 
-import { startWorker, repo } from './worker.mjs';
+import { startWorker, emailsIn, repo } from './worker.mjs';
 import { base32Decode, hotp, totp, timeStep } from './totp.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 const OUT = path.join(repo, 'target', 'browser');
 const PASSWORD = 'correct horse battery staple';
+const NEW_PASSWORD = 'a brand new passphrase for this one';
+const RESET_MAIL = 'Reset your password';
 // Without the background-networking flags Chromium keeps dialling Google's hosts, which this
 // machine's closed network refuses. Playwright adds its own --user-data-dir (a fresh one).
 const CHROMIUM_ARGS = [
@@ -29,17 +33,9 @@ const CHROMIUM_ARGS = [
 
 const nowSeconds = () => Date.now() / 1000;
 
-test('TOTP helper matches RFC 6238 appendix B (SHA-1) and RFC 4226 appendix D', () => {
-  const seed = Buffer.from('12345678901234567890');
-  assert.equal(hotp(seed, 0), '755224');
-  assert.equal(hotp(seed, 9), '520489');
-  for (const [t, want] of [[59, '94287082'], [1111111109, '07081804'], [1234567890, '89005924'], [20000000000, '65353130']]) {
-    assert.equal(totp(seed, t, 8), want, `t=${t}`);
-  }
-  assert.deepEqual(base32Decode('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ'), seed);
-});
-
-test('demo page: register, enrol TOTP, recovery codes, log out, log in with a code', { timeout: 300_000 }, async (t) => {
+// Starts a fresh Worker and a fresh Chromium, runs `body` with the page and a few helpers, and
+// always stops both (keeping the Worker's state and log when the test failed).
+async function withDemoPage(t, body) {
   assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: run \`make browser-test\` (installs Debian's chromium)`);
   fs.mkdirSync(OUT, { recursive: true });
 
@@ -60,7 +56,7 @@ test('demo page: register, enrol TOTP, recovery codes, log out, log in with a co
     page.setDefaultTimeout(30_000);
 
     // Anything the page logs as an error (CSP violations included), uncaught exceptions and
-    // failed requests fail the test at the end.
+    // failed requests fail the test at the end (see expectProblems).
     const problems = [];
     page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console: ${msg.text()}`); });
     page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
@@ -74,6 +70,44 @@ test('demo page: register, enrol TOTP, recovery codes, log out, log in with a co
       [id, needle],
     );
 
+    await body({ worker, page, problems, byId, visible, text, waitText });
+    failed = false;
+  } finally {
+    if (context) await context.close().catch(() => {});
+    fs.rmSync(userDataDir, { recursive: true, force: true });
+    await worker.stop({ failed });
+  }
+}
+
+// Chromium logs every 4xx answer to fetch() as a console error: `expected` counts the deliberate
+// ones by status ({ 401: 2 }); any other problem fails the test.
+function expectProblems(problems, expected) {
+  const failedLoad = /^console: Failed to load resource: the server responded with a status of (\d{3})\b/;
+  const seen = {};
+  const other = [];
+  for (const p of problems) {
+    const status = failedLoad.exec(p)?.[1];
+    if (status && status in expected) seen[status] = (seen[status] ?? 0) + 1;
+    else other.push(p);
+  }
+  for (const [status, n] of Object.entries(expected)) {
+    assert.equal(seen[status] ?? 0, n, `${n} deliberate ${status} answers:\n${problems.join('\n')}`);
+  }
+  assert.deepEqual(other, [], 'no other console errors, page errors or failed requests');
+}
+
+test('TOTP helper matches RFC 6238 appendix B (SHA-1) and RFC 4226 appendix D', () => {
+  const seed = Buffer.from('12345678901234567890');
+  assert.equal(hotp(seed, 0), '755224');
+  assert.equal(hotp(seed, 9), '520489');
+  for (const [t, want] of [[59, '94287082'], [1111111109, '07081804'], [1234567890, '89005924'], [20000000000, '65353130']]) {
+    assert.equal(totp(seed, t, 8), want, `t=${t}`);
+  }
+  assert.deepEqual(base32Decode('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ'), seed);
+});
+
+test('demo page: register, enrol TOTP, recovery codes, log out, log in with a code', { timeout: 300_000 }, async (t) => {
+  await withDemoPage(t, async ({ worker, page, problems, byId, visible, text, waitText }) => {
     // ---------------------------------------------------------------- the page itself
     const response = await page.goto(`${worker.base}/`);
     assert.equal(response.status(), 200);
@@ -236,14 +270,116 @@ test('demo page: register, enrol TOTP, recovery codes, log out, log in with a co
     assert.equal(stored.cookie, '');
 
     await page.screenshot({ path: path.join(OUT, 'demo.png'), fullPage: true });
-    // Chromium logs every 4xx answer to fetch(); the two deliberate 401s above are expected.
-    const expected401 = /^console: Failed to load resource: the server responded with a status of 401\b/;
-    assert.equal(problems.filter((p) => expected401.test(p)).length, 2, problems.join('\n'));
-    assert.deepEqual(problems.filter((p) => !expected401.test(p)), [], 'no other console errors, page errors or failed requests');
-    failed = false;
-  } finally {
-    if (context) await context.close().catch(() => {});
-    fs.rmSync(userDataDir, { recursive: true, force: true });
-    await worker.stop({ failed });
-  }
+    // The wrong password and the wrong code above.
+    expectProblems(problems, { 401: 2 });
+  });
+});
+
+test('demo page: forgot password, reset with the mailed code, log in with the new password', { timeout: 300_000 }, async (t) => {
+  await withDemoPage(t, async ({ worker, page, problems, byId, visible, text, waitText }) => {
+    const formIdle = (id) => page.waitForFunction(
+      (el) => document.querySelector(`[data-testid="${el}"]`).getAttribute('aria-busy') === 'false',
+      id,
+    );
+
+    await page.goto(`${worker.base}/`);
+    await visible('view-auth');
+    assert.ok(await byId('view-reset').isHidden(), 'no reset form until one is asked for');
+    assert.ok(await byId('forgot-form').isHidden(), 'the forgot form is folded away');
+
+    // ---------------------------------------------------------------- an account with an address
+    const username = `reset-${Date.now().toString(36)}`;
+    const email = `${username}@example.com`;
+    await byId('register-username').fill(username);
+    await byId('register-email').fill(email);
+    await byId('register-password').fill(PASSWORD);
+    await byId('register-submit').click();
+    await waitText('notice', 'created');
+
+    // ---------------------------------------------------------------- forgot: one answer for all
+    // A known username, an unknown one and the account's address (not confirmed yet, so it finds
+    // nothing) get the same status, body and notice: the page gives away no more than the API.
+    await byId('forgot-toggle').click();
+    await visible('forgot-form');
+    const forgot = async (login) => {
+      await byId('forgot-login').fill(login);
+      const [response] = await Promise.all([
+        page.waitForResponse((r) => new URL(r.url()).pathname === '/v1/password/forgot'),
+        byId('forgot-submit').click(),
+      ]);
+      await formIdle('forgot-form');
+      assert.ok(await byId('forgot-error').isHidden(), await text('forgot-error'));
+      return {
+        sent: response.request().postDataJSON(),
+        answer: { status: response.status(), body: await response.text() },
+        notice: await text('notice'),
+      };
+    };
+    const known = await forgot(username);
+    assert.deepEqual(known.sent, { username });
+    assert.deepEqual(known.answer, { status: 202, body: '{"status":"requested"}' });
+    assert.equal(known.notice, 'If that account exists and has an email address, a reset code is on its way.');
+    const stranger = `nobody-${Date.now().toString(36)}`;
+    const unknown = await forgot(stranger);
+    assert.deepEqual(unknown.sent, { username: stranger });
+    assert.deepEqual(unknown.answer, known.answer, 'an unknown username gets the same answer');
+    assert.equal(unknown.notice, known.notice, 'and the same notice');
+    const unconfirmed = await forgot(email);
+    assert.deepEqual(unconfirmed.sent, { email }, 'a value with "@" is sent as an email address');
+    assert.deepEqual(unconfirmed.answer, known.answer);
+    assert.equal(unconfirmed.notice, known.notice);
+    await page.screenshot({ path: path.join(OUT, 'forgot.png'), fullPage: true });
+
+    // ---------------------------------------------------------------- the mail and its link
+    const mail = await worker.waitForEmail(email, RESET_MAIL);
+    const code = /\brst_[A-Za-z0-9_-]{43}\b/.exec(mail.text)?.[0];
+    assert.ok(code, `a reset code in the mail:\n${mail.text}`);
+    assert.ok(mail.text.includes(`/#reset_password=${code}`), `the mail links to the page:\n${mail.text}`);
+
+    // Opened as a fresh page load, the way the link from the mail opens it.
+    await page.goto('about:blank');
+    await page.goto(`${worker.base}/#reset_password=${code}`);
+    await visible('view-reset');
+    assert.ok(await byId('view-auth').isHidden());
+    assert.equal(await byId('reset-code').inputValue(), code, 'the code from the link is filled in');
+    assert.equal(new URL(page.url()).hash, '', 'and gone from the address bar');
+    assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), 'reset-password');
+
+    // ---------------------------------------------------------------- a weak password first
+    // Refused before the code is spent: the same code works for the next try.
+    await byId('reset-password').fill('too short');
+    await byId('reset-submit').click();
+    await visible('reset-error');
+    assert.match(await text('reset-error'), /at least 15 characters[\s\S]*\(weak_password\)/);
+    assert.ok(await byId('view-reset').isVisible());
+    assert.equal(await byId('reset-code').inputValue(), code, 'the code is kept');
+    await page.screenshot({ path: path.join(OUT, 'reset.png'), fullPage: true });
+
+    // ---------------------------------------------------------------- then a good one
+    await byId('reset-password').fill(NEW_PASSWORD);
+    await byId('reset-submit').click();
+    await visible('view-auth');
+    await waitText('notice', 'Password changed. Every session has ended: log in with the new password.');
+    assert.ok(await byId('view-reset').isHidden());
+    assert.equal(await byId('reset-code').inputValue(), '', 'the spent code is not kept in the page');
+
+    // ---------------------------------------------------------------- old password out, new one in
+    await byId('login-username').fill(username);
+    await byId('login-password').fill(PASSWORD);
+    await byId('login-submit').click();
+    await visible('login-error');
+    assert.match(await text('login-error'), /invalid username or password/i);
+    await byId('login-password').fill(NEW_PASSWORD);
+    await byId('login-submit').click();
+    await visible('view-account');
+    assert.equal(await text('account-username'), username);
+    await waitText('token-claims', `"preferred_username": "${username}"`);
+
+    // One reset mail in all: neither the unknown username nor the unconfirmed address sent one.
+    const resetMails = emailsIn(fs.readFileSync(worker.logPath, 'utf8')).filter((m) => m.subject === RESET_MAIL);
+    assert.deepEqual(resetMails.map((m) => m.to), [email]);
+
+    // The weak password (400) and the old password (401).
+    expectProblems(problems, { 400: 1, 401: 1 });
+  });
 });

@@ -2,6 +2,9 @@
 // does for the Rust integration tests: free loopback ports, a fresh --persist-to directory that
 // already holds the schema, its own process group (wrangler, workerd, esbuild) killed at the end.
 //
+// Emails: the local `send_email` binding sends nothing; waitForEmail() reads them back from the
+// files whose paths it logs (as emails_in() in tests/common/mod.rs does).
+//
 // Environment knobs: KEEP_TEST_STATE (keep the scratch dir), TEST_WRANGLER_LOG_LEVEL (default
 // info), TEST_STARTUP_TIMEOUT_SECS (default 120: wrangler's [build] runs `make build` first).
 
@@ -89,6 +92,30 @@ function groupAlive(pgid) {
 
 function signalGroup(pgid, signal) {
   try { process.kill(-pgid, signal); } catch { /* already gone */ }
+}
+
+// Every email a wrangler log records, oldest first: after each "send_email binding called with
+// MessageBuilder:" line come From:, To:, Subject:, then Text: and HTML: with the paths of the
+// files holding those parts.
+export function emailsIn(log) {
+  const out = [];
+  let mail = null;
+  for (const line of log.split('\n')) {
+    if (line.includes('send_email binding called')) {
+      mail = line.includes('MessageBuilder') ? { to: '', subject: '', text: '', html: '' } : null;
+      if (mail) out.push(mail);
+      continue;
+    }
+    if (!mail) continue;
+    const item = line.trim();
+    const value = (name) => (item.startsWith(name) ? item.slice(name.length) : null);
+    let v;
+    if ((v = value('To: ')) !== null) mail.to = v;
+    else if ((v = value('Subject: ')) !== null) mail.subject = v;
+    else if ((v = value('Text: ')) !== null) mail.text = fs.readFileSync(v, 'utf8');
+    else if ((v = value('HTML: ')) !== null) { mail.html = fs.readFileSync(v, 'utf8'); mail = null; }
+  }
+  return out;
 }
 
 export async function startWorker() {
@@ -180,5 +207,21 @@ export async function startWorker() {
     await stop({ failed: true });
     throw e;
   }
-  return { base, port, dir, logPath, stateHow, stop, logTail };
+  // The n-th email to `to` about `subject`, once the log has it (the binding runs in waitUntil,
+  // after the response that caused it): polled for 20 s at most.
+  async function waitForEmail(to, subject, n = 1) {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      let log = '';
+      try { log = fs.readFileSync(logPath, 'utf8'); } catch { /* not yet */ }
+      const mails = emailsIn(log).filter((m) => m.to === to && m.subject === subject && m.text);
+      if (mails.length >= n) return mails[n - 1];
+      if (Date.now() > deadline) {
+        throw new Error(`no email #${n} to ${to} about ${JSON.stringify(subject)} in the log after 20 s\n--- wrangler log tail (${logPath}) ---\n${logTail()}`);
+      }
+      await sleep(50);
+    }
+  }
+
+  return { base, port, dir, logPath, stateHow, stop, logTail, waitForEmail };
 }
