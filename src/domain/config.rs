@@ -5,12 +5,12 @@
 
 use super::cors::{CorsError, CorsPolicy};
 use super::device::DeviceTokens;
-use super::keys::{parse_key_list, parse_key_list_with_bare, KeyError};
+use super::keys::{parse_key_list, parse_key_list_with_bare, KeyEntry, KeyError};
 use super::recovery::RecoveryHasher;
 use super::secret_box::{SecretBox, SecretBoxError};
 use super::session::Aal2Lifetime;
 use super::throttle::HARD_CAP;
-use super::tokens::{TokenService, TokenServiceError};
+use super::tokens::{PublicKeyEntry, TokenService, TokenServiceError};
 
 pub struct Config {
     pub tokens: TokenService,
@@ -126,10 +126,13 @@ impl From<CorsError> for ConfigError {
 }
 
 impl Config {
-    /// `var` reads `[vars]`, `secret` reads secrets. Errors name the setting, never a value.
+    /// `var` reads `[vars]`, `secret` reads secrets, `public_key` gives the public key of
+    /// a signing seed (`tokens::public_key` natively; the Worker asks WebCrypto, which
+    /// also signs). Errors name the setting, never a value.
     pub fn load(
         var: impl Fn(&str) -> Option<String>,
         secret: impl Fn(&str) -> Option<String>,
+        public_key: impl Fn(&KeyEntry) -> Option<[u8; 32]>,
     ) -> Result<Self, ConfigError> {
         let required = |name: &'static str| var(name).ok_or(ConfigError::MissingVar(name));
         let seconds = |name: &'static str, min: i64, max: i64| -> Result<i64, ConfigError> {
@@ -176,8 +179,18 @@ impl Config {
             parse_key_list("DEVICE_TOKEN_KEYS", &secret_required("DEVICE_TOKEN_KEYS")?)?;
 
         Ok(Self {
-            tokens: TokenService::new(
-                &signing_keys,
+            tokens: TokenService::from_public_keys(
+                signing_keys
+                    .iter()
+                    .map(|k| {
+                        let key = public_key(k)
+                            .ok_or_else(|| TokenServiceError::NoPublicKey(k.kid.clone()))?;
+                        Ok(PublicKeyEntry {
+                            kid: k.kid.clone(),
+                            key,
+                        })
+                    })
+                    .collect::<Result<_, TokenServiceError>>()?,
                 required("JWT_ISSUER")?,
                 required("JWT_AUDIENCE")?,
                 required("JWT_CLIENT_ID")?,
@@ -238,7 +251,11 @@ mod tests {
     }
 
     fn load(s: &HashMap<&'static str, String>) -> Result<Config, ConfigError> {
-        Config::load(|k| s.get(k).cloned(), |k| s.get(k).cloned())
+        Config::load(
+            |k| s.get(k).cloned(),
+            |k| s.get(k).cloned(),
+            |seed| Some(crate::domain::tokens::public_key(seed)),
+        )
     }
 
     #[test]

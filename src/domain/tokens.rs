@@ -65,6 +65,8 @@ pub enum TokenServiceError {
     NoSigningKeys,
     /// The keys do not make a JWKS the verifier accepts (two keys with one kid).
     Jwks(JwksError),
+    /// The runtime gave no public key for this kid's seed.
+    NoPublicKey(String),
 }
 
 impl std::fmt::Display for TokenServiceError {
@@ -72,6 +74,7 @@ impl std::fmt::Display for TokenServiceError {
         match self {
             Self::NoSigningKeys => f.write_str("no signing keys"),
             Self::Jwks(e) => write!(f, "signing keys: {e}"),
+            Self::NoPublicKey(kid) => write!(f, "signing key {kid}: no public key"),
         }
     }
 }
@@ -89,9 +92,30 @@ pub struct TokenSubject<'a> {
     pub auth: &'a Authentication,
 }
 
+/// A key this process signs with itself (natively, and in the bench's ops Worker). The
+/// production Worker signs with the runtime's WebCrypto instead (store::signer): its
+/// service is built from the public keys alone, and the Ed25519 signing code and its
+/// 30 KB table of base-point multiples stay out of the WASM.
 pub struct SigningKey {
     kid: String,
     secret: SecretKey,
+}
+
+/// The public half of a configured key, with its kid.
+pub struct PublicKeyEntry {
+    pub kid: String,
+    pub key: [u8; 32],
+}
+
+/// The public key of an Ed25519 seed, computed here (what WebCrypto's export gives).
+pub fn public_key(seed: &KeyEntry) -> [u8; 32] {
+    *KeyPair::from_seed(Seed::new(*seed.key)).pk
+}
+
+/// `header.claims` of a token, to be signed with the key `kid`.
+pub struct SigningInput {
+    pub kid: String,
+    pub text: String,
 }
 
 /// The JOSE header of every token we sign.
@@ -103,8 +127,10 @@ struct TokenHeader<'a> {
 }
 
 pub struct TokenService {
-    /// Newest first: `keys[0]` signs.
-    keys: Vec<SigningKey>,
+    /// The kid of the newest key, the one that signs.
+    signing_kid: String,
+    /// Keys to sign with in this process, newest first; empty when the runtime signs.
+    local: Vec<SigningKey>,
     /// The public half of every key, as `/.well-known/jwks.json` serves it.
     jwks: String,
     /// That JWKS, with our issuer, audience and leeway.
@@ -116,6 +142,7 @@ pub struct TokenService {
 }
 
 impl TokenService {
+    /// A service that also signs in this process, with `keys` (newest first).
     pub fn new(
         keys: &[KeyEntry],
         issuer: String,
@@ -123,13 +150,38 @@ impl TokenService {
         client_id: String,
         lifetime_seconds: i64,
     ) -> Result<Self, TokenServiceError> {
-        if keys.is_empty() {
-            return Err(TokenServiceError::NoSigningKeys);
-        }
-        let pairs: Vec<(&str, KeyPair)> = keys
+        let public = keys
             .iter()
-            .map(|k| (k.kid.as_str(), KeyPair::from_seed(Seed::new(*k.key))))
+            .map(|k| PublicKeyEntry {
+                kid: k.kid.clone(),
+                key: public_key(k),
+            })
             .collect();
+        let mut service =
+            Self::from_public_keys(public, issuer, audience, client_id, lifetime_seconds)?;
+        service.local = keys
+            .iter()
+            .map(|k| SigningKey {
+                kid: k.kid.clone(),
+                secret: KeyPair::from_seed(Seed::new(*k.key)).sk,
+            })
+            .collect();
+        Ok(service)
+    }
+
+    /// A service that verifies and prepares tokens; the newest key's owner signs them
+    /// ([`Self::signing_input`], then [`Self::assemble`]).
+    pub fn from_public_keys(
+        keys: Vec<PublicKeyEntry>,
+        issuer: String,
+        audience: String,
+        client_id: String,
+        lifetime_seconds: i64,
+    ) -> Result<Self, TokenServiceError> {
+        let Some(newest) = keys.first() else {
+            return Err(TokenServiceError::NoSigningKeys);
+        };
+        let signing_kid = newest.kid.clone();
         // Typed and serialized once: the route sends this string as it is.
         #[derive(Serialize)]
         struct Jwk<'a> {
@@ -146,13 +198,13 @@ impl TokenService {
             keys: Vec<Jwk<'a>>,
         }
         let jwks = serde_json::to_string(&Set {
-            keys: pairs
+            keys: keys
                 .iter()
-                .map(|(kid, pair)| Jwk {
+                .map(|k| Jwk {
                     kty: "OKP",
                     crv: "Ed25519",
-                    x: URL_SAFE_NO_PAD.encode(pair.pk.as_ref()),
-                    kid,
+                    x: URL_SAFE_NO_PAD.encode(k.key),
+                    kid: &k.kid,
                     alg: ALGORITHM,
                     use_: "sig",
                 })
@@ -168,13 +220,8 @@ impl TokenService {
             },
         );
         Ok(Self {
-            keys: pairs
-                .into_iter()
-                .map(|(kid, pair)| SigningKey {
-                    kid: kid.to_owned(),
-                    secret: pair.sk,
-                })
-                .collect(),
+            signing_kid,
+            local: Vec::new(),
             jwks,
             verifier,
             client_id,
@@ -187,8 +234,8 @@ impl TokenService {
         self.lifetime_seconds
     }
 
-    pub fn issue(&self, subject: &TokenSubject<'_>, jti: String, now: i64) -> String {
-        let key = &self.keys[0];
+    /// What the newest key signs for `subject`: `base64url(header).base64url(claims)`.
+    pub fn signing_input(&self, subject: &TokenSubject<'_>, jti: String, now: i64) -> SigningInput {
         let expected = self.verifier.expectations();
         let claims = AccessClaims {
             iss: expected.issuer.clone(),
@@ -211,21 +258,42 @@ impl TokenService {
         };
         let header = TokenHeader {
             alg: ALGORITHM,
-            kid: &key.kid,
+            kid: &self.signing_kid,
             typ: TOKEN_TYPE,
         };
         let header = serde_json::to_vec(&header).expect("serializing our own header cannot fail");
         let claims = serde_json::to_vec(&claims).expect("serializing our own claims cannot fail");
-        let mut token = URL_SAFE_NO_PAD.encode(header);
+        let mut text = URL_SAFE_NO_PAD.encode(header);
+        text.push('.');
+        URL_SAFE_NO_PAD.encode_string(claims, &mut text);
+        SigningInput {
+            kid: self.signing_kid.clone(),
+            text,
+        }
+    }
+
+    /// The token: the signing input and its Ed25519 signature.
+    pub fn assemble(input: SigningInput, signature: &[u8]) -> String {
+        let mut token = input.text;
         token.push('.');
-        URL_SAFE_NO_PAD.encode_string(claims, &mut token);
-        // Hedged signing (RFC 8032 plus fresh noise), as before.
+        URL_SAFE_NO_PAD.encode_string(signature, &mut token);
+        token
+    }
+
+    /// Prepares and signs a token in this process. Panics for a service built from
+    /// public keys only, which cannot sign (the production Worker signs with WebCrypto).
+    pub fn issue(&self, subject: &TokenSubject<'_>, jti: String, now: i64) -> String {
+        let key = self
+            .local
+            .first()
+            .expect("a TokenService built by new() signs in this process");
+        let input = self.signing_input(subject, jti, now);
+        // Hedged signing (RFC 8032 plus fresh noise).
         let signature = key
             .secret
-            .sign(token.as_bytes(), Some(Noise::new(random::bytes())));
-        token.push('.');
-        URL_SAFE_NO_PAD.encode_string(signature.as_ref(), &mut token);
-        token
+            .sign(input.text.as_bytes(), Some(Noise::new(random::bytes())));
+        debug_assert_eq!(key.kid, input.kid);
+        Self::assemble(input, signature.as_ref())
     }
 
     /// The only way a token becomes trusted claims: `verify_uncached`, or the remembered
@@ -440,10 +508,84 @@ mod tests {
         assert!(svc.verify("", NOW).is_err());
     }
 
+    /// RFC 8032 section 7.1, test 1: the seed's public key, as WebCrypto exports it.
+    #[test]
+    fn the_public_key_of_a_seed_is_rfc_8032s() {
+        let hex = |s: &str| -> Vec<u8> {
+            (0..s.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+                .collect()
+        };
+        let seed = hex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");
+        let entry = KeyEntry {
+            kid: "k".into(),
+            key: zeroize::Zeroizing::new(seed.try_into().unwrap()),
+        };
+        assert_eq!(
+            public_key(&entry).to_vec(),
+            hex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
+        );
+    }
+
+    /// What the Worker does: a service from public keys only prepares the token, someone
+    /// else signs it (WebCrypto there, the seed's key pair here), and it verifies.
+    #[test]
+    fn a_token_signed_outside_verifies_and_a_bad_signature_does_not() {
+        let seeds = parse_key_list("K", &test_key_list(&["k2", "k1"])).unwrap();
+        let public = seeds
+            .iter()
+            .map(|k| PublicKeyEntry {
+                kid: k.kid.clone(),
+                key: public_key(k),
+            })
+            .collect();
+        let svc = TokenService::from_public_keys(
+            public,
+            "https://issuer".into(),
+            "aud".into(),
+            "app".into(),
+            900,
+        )
+        .unwrap();
+        assert_eq!(svc.jwks_json(), service(&["k2", "k1"]).jwks_json());
+        let auth = Authentication::password_only(NOW - 10);
+        let subject = TokenSubject {
+            user_id: "u1",
+            session_id: "s1",
+            username: "alice",
+            verified_email: None,
+            mfa_enabled: false,
+            auth: &auth,
+        };
+        let input = svc.signing_input(&subject, "j1".into(), NOW);
+        assert_eq!(input.kid, "k2", "the newest key signs");
+        let pair = KeyPair::from_seed(Seed::new(*seeds[0].key));
+        let signature = pair.sk.sign(input.text.as_bytes(), None);
+        let text = input.text.clone();
+        let token = TokenService::assemble(input, signature.as_ref());
+        assert_eq!(svc.verify(&token, NOW).unwrap().sub, "u1");
+
+        let other = KeyPair::from_seed(Seed::new(*seeds[1].key));
+        let wrong = other.sk.sign(text.as_bytes(), None);
+        let forged = TokenService::assemble(
+            SigningInput {
+                kid: "k2".into(),
+                text,
+            },
+            wrong.as_ref(),
+        );
+        assert_eq!(svc.verify(&forged, NOW), Err(TokenError::BadSignature));
+        assert!(
+            TokenService::from_public_keys(Vec::new(), "i".into(), "a".into(), "c".into(), 9)
+                .is_err()
+        );
+    }
+
     #[test]
     fn string_exp_is_rejected_even_when_signed() {
         let svc = service(&["k1"]);
-        let key = &svc.keys[0];
+        let key = &svc.local[0];
         let header = Header::empty()
             .with_key_id("k1")
             .with_token_type(TOKEN_TYPE);
@@ -554,7 +696,7 @@ mod tests {
         let (header, claims, _) = parts(&token);
         let sign = |h: &serde_json::Value, c: &str| {
             let input = format!("{}.{c}", b64(h));
-            let sig = svc.keys[0].secret.sign(input.as_bytes(), None);
+            let sig = svc.local[0].secret.sign(input.as_bytes(), None);
             format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.as_ref()))
         };
         // Every refused header, even under our own valid signature.

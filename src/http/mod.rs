@@ -29,6 +29,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let origin = header("origin");
     let preflight = method == "OPTIONS";
 
+    crate::services::context::prepare(&env).await;
     let ctx = Ctx::new(env, ctx, ip, Headers(headers.0.clone()));
     let handled = if preflight {
         routes::preflight(&path).map(|r| (r, None))

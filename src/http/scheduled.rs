@@ -10,6 +10,7 @@ use crate::services::{housekeeping, ServiceError};
 async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     console_error_panic_hook::set_once();
     let now = (Date::now().as_millis() / 1000) as i64;
+    crate::services::context::prepare(&env).await;
     // Written as strings: a json! map and Debug impls would cost kilobytes of WASM
     // for a line logged once an hour.
     match housekeeping::run(&env, now).await {

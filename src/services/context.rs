@@ -14,16 +14,22 @@ use crate::domain::blocklist::Blocklist;
 use crate::domain::client_address;
 use crate::domain::config::Config;
 use crate::domain::events::{EventKind, SecurityEvent};
+use crate::domain::keys::parse_key_list;
 use crate::domain::mail::{self, Mail};
 use crate::domain::request_log;
 use crate::domain::throttle::{retry_after, CappedFactor, FREE_FAILURES};
+use crate::domain::tokens::{SigningInput, TokenService};
 use crate::domain::turns::{Ticket, Turns};
+use crate::store::signer::Signer;
 use crate::store::{self, Db, Kv, StoreError, Timings};
 
 thread_local! {
     // Parsed once per isolate: key derivation and AES key schedules are not free, and
     // `/v1/me` should cost nothing but a signature check.
     static CONFIG: OnceCell<Rc<Config>> = const { OnceCell::new() };
+    // The access-token signing keys, imported into WebCrypto (store::signer) before the
+    // configuration is first read: it needs their public halves.
+    static SIGNER: OnceCell<Rc<Signer>> = const { OnceCell::new() };
     // Read from the static assets on the first new password of this isolate.
     static BLOCKLIST: OnceCell<Rc<Blocklist>> = const { OnceCell::new() };
     static SERVER_TIMING: OnceCell<bool> = const { OnceCell::new() };
@@ -287,15 +293,57 @@ impl Ctx {
     }
 }
 
-/// The configuration, parsed on this isolate's first use.
+/// Imports the signing keys into WebCrypto, once per isolate; every entry point calls it
+/// before anything reads the configuration. A missing or malformed `JWT_SIGNING_KEYS`
+/// is left for [`config`] to report; a WebCrypto failure is logged and tried again on
+/// the next request (until then the configuration cannot load).
+pub async fn prepare(env: &Env) {
+    if SIGNER.with(|s| s.get().is_some()) {
+        return;
+    }
+    let Some(Ok(seeds)) = env
+        .secret("JWT_SIGNING_KEYS")
+        .ok()
+        .map(|v| parse_key_list("JWT_SIGNING_KEYS", &v.to_string()))
+    else {
+        return;
+    };
+    match Signer::load(&seeds).await {
+        Ok(signer) => SIGNER.with(|s| {
+            let _ = s.set(Rc::new(signer));
+        }),
+        Err(e) => worker::console_error!(
+            "{}",
+            request_log::error_line(
+                "signing keys not loaded",
+                "what",
+                "JWT_SIGNING_KEYS",
+                &e.to_string()
+            )
+        ),
+    }
+}
+
+/// Signs an access token with the runtime's WebCrypto.
+pub async fn sign(input: SigningInput) -> Result<String, ServiceError> {
+    let signer = SIGNER
+        .with(|s| s.get().cloned())
+        .ok_or_else(|| ServiceError::Internal("signing keys not loaded".into()))?;
+    let signature = signer.sign(&input.kid, input.text.as_bytes()).await?;
+    Ok(TokenService::assemble(input, &signature))
+}
+
+/// The configuration, parsed on this isolate's first use (after [`prepare`]).
 pub fn config(env: &Env) -> Result<Rc<Config>, ServiceError> {
     if let Some(c) = CONFIG.with(|c| c.get().cloned()) {
         return Ok(c);
     }
+    let signer = SIGNER.with(|s| s.get().cloned());
     let loaded = Rc::new(
         Config::load(
             |name| env.var(name).ok().map(|v| v.to_string()),
             |name| env.secret(name).ok().map(|v| v.to_string()),
+            |seed| signer.as_ref().and_then(|s| s.public_key(&seed.kid)),
         )
         .map_err(|e| ServiceError::Internal(format!("configuration: {e}")))?,
     );

@@ -1,6 +1,7 @@
 //! Ending a successful login: a session row, an access token and a refresh token.
 
-use super::Ctx;
+use super::context::sign;
+use super::{Ctx, ServiceError};
 use crate::domain::config::Config;
 use crate::domain::device::DeviceToken;
 use crate::domain::opaque::{random_id, RefreshToken};
@@ -55,7 +56,11 @@ impl Grant {
     }
 
     /// The tokens for the session, once it is stored.
-    pub fn issue(&self, config: &Config, profile: &Profile<'_>) -> Issued {
+    pub async fn issue(
+        &self,
+        config: &Config,
+        profile: &Profile<'_>,
+    ) -> Result<Issued, ServiceError> {
         issue(
             config,
             profile,
@@ -64,6 +69,7 @@ impl Grant {
             &self.refresh,
             self.now,
         )
+        .await
     }
 }
 
@@ -98,15 +104,16 @@ pub struct Issued {
     pub device_token: Option<DeviceToken>,
 }
 
-pub fn issue(
+/// Signs the access token (WebCrypto, off the WASM) and hands out both tokens.
+pub async fn issue(
     config: &Config,
     profile: &Profile<'_>,
     session_id: &str,
     authentication: &Authentication,
     refresh: &RefreshToken,
     now: i64,
-) -> Issued {
-    let access_token = config.tokens.issue(
+) -> Result<Issued, ServiceError> {
+    let input = config.tokens.signing_input(
         &TokenSubject {
             user_id: profile.user_id,
             session_id,
@@ -118,11 +125,11 @@ pub fn issue(
         random_id(),
         now,
     );
-    Issued {
+    Ok(Issued {
         user_id: profile.user_id.to_owned(),
-        access_token,
+        access_token: sign(input).await?,
         expires_in: config.tokens.lifetime_seconds(),
         refresh_token: refresh.expose().to_owned(),
         device_token: None,
-    }
+    })
 }

@@ -58,5 +58,7 @@ pub async fn change_password(
         }
     }
     ctx.event(EventKind::PasswordChanged, &user.id);
-    Ok(grant.issue(&config, &Profile::of(&user, user.totp_enabled())))
+    grant
+        .issue(&config, &Profile::of(&user, user.totp_enabled()))
+        .await
 }

@@ -56,7 +56,7 @@ pub async fn login(
             if new_device {
                 ctx.event(EventKind::NewDeviceLogin, &user.id);
             }
-            let mut issued = grant.issue(&config, &Profile::of(&user, false));
+            let mut issued = grant.issue(&config, &Profile::of(&user, false)).await?;
             issued.device_token =
                 Some(config.device_tokens.issue(&device, &user.username, ctx.now));
             Ok(LoginOutcome::Authenticated(issued))

@@ -85,15 +85,17 @@ pub async fn complete(
             if factor == SecondFactor::RecoveryCode {
                 ctx.event(EventKind::RecoveryCodeUsed, user_id);
             }
-            let mut issued = grant.issue(
-                &config,
-                &Profile {
-                    user_id,
-                    username: &challenge.username,
-                    email: challenge.email.as_deref(),
-                    mfa_enabled: true,
-                },
-            );
+            let mut issued = grant
+                .issue(
+                    &config,
+                    &Profile {
+                        user_id,
+                        username: &challenge.username,
+                        email: challenge.email.as_deref(),
+                        mfa_enabled: true,
+                    },
+                )
+                .await?;
             issued.device_token = challenge.device_id.clone().map(|id| {
                 config
                     .device_tokens

@@ -32,7 +32,7 @@ pub async fn refresh(ctx: &Ctx, old: &RefreshToken) -> Result<Issued, ServiceErr
             session.id
         ))
     })?;
-    Ok(issue(
+    issue(
         &config,
         &Profile {
             user_id: &session.user_id,
@@ -44,7 +44,8 @@ pub async fn refresh(ctx: &Ctx, old: &RefreshToken) -> Result<Issued, ServiceErr
         &authentication,
         &new,
         ctx.now,
-    ))
+    )
+    .await
 }
 
 /// Ends the caller's session and, if given, the session of one of their refresh tokens.

@@ -132,15 +132,17 @@ pub async fn confirm(
     forget_later(ctx, user_id);
     ctx.event(EventKind::TotpEnabled, user_id);
 
-    let tokens = grant.issue(
-        &config,
-        &Profile {
-            user_id,
-            username: &claims.preferred_username,
-            email: claims.email.as_deref(),
-            mfa_enabled: true,
-        },
-    );
+    let tokens = grant
+        .issue(
+            &config,
+            &Profile {
+                user_id,
+                username: &claims.preferred_username,
+                email: claims.email.as_deref(),
+                mfa_enabled: true,
+            },
+        )
+        .await?;
     Ok(Confirmed {
         tokens,
         recovery_codes,

@@ -40,6 +40,8 @@ pub mod password_reset;
 #[cfg(target_arch = "wasm32")]
 pub mod sessions;
 #[cfg(target_arch = "wasm32")]
+pub mod signer;
+#[cfg(target_arch = "wasm32")]
 pub mod step_up;
 #[cfg(target_arch = "wasm32")]
 pub mod throttle;
