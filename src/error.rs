@@ -24,6 +24,8 @@ pub enum ApiError {
     InvalidUsername(&'static str),
     WeakPassword(&'static str),
     UsernameTaken,
+    /// Another account has verified that address.
+    EmailTaken,
     InvalidCredentials,
     InvalidCode {
         attempts_remaining: Option<i64>,
@@ -85,7 +87,7 @@ impl ApiError {
             | Self::InsufficientAuthentication { .. } => 401,
             Self::NotFound | Self::SessionNotFound => 404,
             Self::MethodNotAllowed(_) => 405,
-            Self::UsernameTaken | Self::AlreadyEnabled | Self::NotEnabled => 409,
+            Self::UsernameTaken | Self::EmailTaken | Self::AlreadyEnabled | Self::NotEnabled => 409,
             Self::EnrollmentExpired => 410,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
@@ -102,6 +104,7 @@ impl ApiError {
             Self::InvalidUsername(_) => "invalid_username",
             Self::WeakPassword(_) => "weak_password",
             Self::UsernameTaken => "username_taken",
+            Self::EmailTaken => "email_taken",
             Self::InvalidCredentials => "invalid_credentials",
             Self::InvalidCode { .. } => "invalid_code",
             Self::InvalidMfaToken => "invalid_mfa_token",
@@ -131,6 +134,7 @@ impl ApiError {
             Self::InvalidRequest(m) => m.clone(),
             Self::InvalidUsername(m) | Self::WeakPassword(m) => (*m).to_owned(),
             Self::UsernameTaken => "that username is already registered".into(),
+            Self::EmailTaken => "another account has verified that email address".into(),
             Self::InvalidCredentials => "invalid username or password".into(),
             Self::InvalidCode { .. } => "the code is not valid".into(),
             Self::InvalidMfaToken => {

@@ -128,6 +128,23 @@ pub struct DeleteAccountRequest {
     pub recovery_code: Option<String>,
 }
 
+/// When two-factor authentication is on, exactly one of `code` or `recovery_code` is required too (400 `invalid_request` without); when it is off they are ignored.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(transform = schema::at_most_one_second_factor)]
+pub struct ChangeEmailRequest {
+    /// Wrong (or empty) is 401 `invalid_credentials`.
+    pub password: String,
+    /// The new address: at most 254 characters, `local@domain` (400 `invalid_request` otherwise). 409 `email_taken` when another account has verified it.
+    #[schemars(length(max = 254))]
+    pub email: String,
+    #[serde(default)]
+    #[schemars(with = "schema::OptionalTotpCode")]
+    pub code: Option<String>,
+    #[serde(default)]
+    #[schemars(with = "schema::RecoveryCodeInput")]
+    pub recovery_code: Option<String>,
+}
+
 /// Exactly one of `username` or `email`: 400 `invalid_request` for neither or both, and for an address that is not `local@domain`; 400 `invalid_username` for a name that cannot exist.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ForgotPasswordRequest {

@@ -19,6 +19,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/v1/password/reset", "POST"),
     ("/v1/account", "DELETE"),
     ("/v1/events", "GET"),
+    ("/v1/email", "POST"),
     ("/v1/email/verify", "POST"),
     ("/v1/sessions", "GET"),
     ("/v1/sessions/revoke-others", "POST"),

@@ -25,12 +25,14 @@ pub enum EventKind {
     /// A login from a client without a valid device token (also `login_succeeded`).
     NewDeviceLogin,
     EmailVerified,
+    /// The account's address was replaced (the old one, if verified, is told).
+    EmailChanged,
     AccountDeleted,
 }
 
 impl EventKind {
     /// Every kind, in the order the API documents them.
-    pub const ALL: [EventKind; 16] = [
+    pub const ALL: [EventKind; 17] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::SecondFactorFailed,
@@ -46,6 +48,7 @@ impl EventKind {
         Self::SessionsEnded,
         Self::NewDeviceLogin,
         Self::EmailVerified,
+        Self::EmailChanged,
         Self::AccountDeleted,
     ];
 
@@ -66,6 +69,7 @@ impl EventKind {
             Self::SessionsEnded => "sessions_ended",
             Self::NewDeviceLogin => "new_device_login",
             Self::EmailVerified => "email_verified",
+            Self::EmailChanged => "email_changed",
             Self::AccountDeleted => "account_deleted",
         }
     }

@@ -88,6 +88,7 @@ pub fn notice(to: &str, kind: EventKind, ip: Option<&str>) -> Option<Mail> {
         EventKind::PasswordChanged => "Your password was changed",
         EventKind::PasswordReset => "Your password was reset with a code sent to this address",
         EventKind::EmailVerified => "This address was confirmed for your account",
+        EventKind::EmailChanged => "Your account's email address was changed to another one",
         EventKind::AccountDeleted => "Your account was deleted",
         _ => return None,
     };

@@ -7,6 +7,7 @@ impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
         match e {
             ServiceError::UsernameTaken => ApiError::UsernameTaken,
+            ServiceError::EmailTaken => ApiError::EmailTaken,
             ServiceError::InvalidCredentials => ApiError::InvalidCredentials,
             ServiceError::InvalidCode { attempts_remaining } => {
                 ApiError::InvalidCode { attempts_remaining }

@@ -6,6 +6,7 @@
 pub mod access;
 pub mod account_deletion;
 pub mod context;
+pub mod email_change;
 pub mod email_verification;
 pub mod events;
 pub mod factor_management;
@@ -30,6 +31,8 @@ use crate::store::StoreError;
 #[derive(Debug)]
 pub enum ServiceError {
     UsernameTaken,
+    /// Another account has verified the address.
+    EmailTaken,
     InvalidCredentials,
     InvalidCode {
         attempts_remaining: Option<i64>,

@@ -40,18 +40,20 @@ pub struct Spent {
 }
 
 /// Spends a verification code and marks the address it was sent to as verified, if it
-/// is still the user's address, in one batch. `None` for an unknown, spent or expired
-/// code.
+/// is still the user's address and no other account has verified it, in one batch.
+/// `None` for an unknown, spent or expired code, and when the address was not verified.
 pub async fn verify_email(db: &Db, code_hash: &str, now: i64) -> Result<Option<Spent>, StoreError> {
     let batch = [
         sql![
             "UPDATE users SET email_verified_at = " (now) " WHERE email_verified_at IS NULL AND "
             "(id, email) IN (SELECT user_id, email FROM email_codes WHERE "
-            [usable(code_hash, VERIFY_EMAIL, now)] ")"
+            [usable(code_hash, VERIFY_EMAIL, now)] ") AND NOT EXISTS (SELECT 1 FROM users o "
+            "WHERE o.email = users.email AND o.email_verified_at IS NOT NULL)"
         ],
         sql![
             "UPDATE email_codes SET used_at = " (now) " WHERE " [usable(code_hash, VERIFY_EMAIL, now)]
-            " RETURNING user_id"
+            " AND EXISTS (SELECT 1 FROM users WHERE id = email_codes.user_id AND email = "
+            "email_codes.email AND email_verified_at IS NOT NULL) RETURNING user_id"
         ],
     ];
     let results = db.batch("email_codes.verify", &batch).await?;

@@ -22,6 +22,8 @@ pub mod assets;
 #[cfg(target_arch = "wasm32")]
 pub mod challenges;
 #[cfg(target_arch = "wasm32")]
+pub mod email_change;
+#[cfg(target_arch = "wasm32")]
 pub mod email_codes;
 #[cfg(target_arch = "wasm32")]
 pub mod events;

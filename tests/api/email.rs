@@ -106,3 +106,103 @@ fn security_notices_go_to_a_verified_address_only() {
     app.wait_for_emails("ivo@example.com", 5);
     assert_eq!(app.wait_for_emails("jana@example.com", 1).len(), 1);
 }
+
+#[test]
+fn changing_the_address_needs_the_password_and_a_second_factor_and_tells_the_old_one() {
+    let app = spawn_app();
+    register(&app, "karl");
+    register(&app, "lisa");
+    // Both confirm their addresses.
+    for name in ["karl", "lisa"] {
+        let to = format!("{name}@example.com");
+        let code = app.wait_for_emails_about(&to, "Confirm your email address", 1)[0].code("evc_");
+        assert_eq!(verify(&app, &code).status, 204);
+    }
+    let karl = Tokens::from(&login(&app, "karl", PASSWORD));
+    let change =
+        |body: serde_json::Value| app.post_json_with_token("/v1/email", &body, &karl.access);
+
+    assert_error(
+        &change(json!({ "password": "not the password", "email": "karl@new.example" })),
+        401,
+        "invalid_credentials",
+    );
+    assert_error(
+        &change(json!({ "password": PASSWORD, "email": "not an address" })),
+        400,
+        "invalid_request",
+    );
+    // Lisa has verified hers: it cannot become Karl's.
+    assert_error(
+        &change(json!({ "password": PASSWORD, "email": "lisa@example.com" })),
+        409,
+        "email_taken",
+    );
+    let me = app.get_with_token("/v1/me", &karl.access).json();
+    assert_eq!(me["email"], "karl@example.com", "nothing changed: {me}");
+
+    let done = change(json!({ "password": PASSWORD, "email": "karl@new.example" }));
+    assert_eq!(done.status, 204, "{}", done.body);
+    // The old address hears of it; the new one gets a code, and is not verified until
+    // the code comes back.
+    app.wait_for_emails_about(
+        "karl@example.com",
+        "Your account's email address was changed to another one",
+        1,
+    );
+    let code = app.wait_for_emails_about("karl@new.example", "Confirm your email address", 1)[0]
+        .code("evc_");
+    let fresh = Tokens::from(&login(&app, "karl", PASSWORD));
+    let me = app.get_with_token("/v1/me", &fresh.access).json();
+    assert_eq!(me["email"], serde_json::Value::Null, "{me}");
+    assert_eq!(me["email_verified"], false);
+    assert_eq!(verify(&app, &code).status, 204);
+    let after = Tokens::from(&login(&app, "karl", PASSWORD));
+    let me = app.get_with_token("/v1/me", &after.access).json();
+    assert_eq!(me["email"], "karl@new.example", "{me}");
+    assert_eq!(me["email_verified"], true);
+    let kinds: Vec<String> = app.get_with_token("/v1/events", &after.access).json()["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(kinds.iter().any(|k| k == "email_changed"), "{kinds:?}");
+}
+
+#[test]
+fn with_2fa_on_the_address_changes_only_with_a_fresh_second_factor_and_old_codes_die() {
+    let app = spawn_app();
+    let enrolled = user_with_totp(&app, "mira");
+    // A reset code mailed to the old address before the change.
+    let forgot = app.post_json("/v1/password/forgot", &json!({ "username": "mira" }));
+    assert_eq!(forgot.status, 202);
+    let reset_code =
+        app.wait_for_emails_about("mira@example.com", "Reset your password", 1)[0].code("rst_");
+    let change = |body: serde_json::Value| {
+        app.post_json_with_token("/v1/email", &body, &enrolled.tokens.access)
+    };
+    assert_error(
+        &change(json!({ "password": PASSWORD, "email": "mira@new.example" })),
+        400,
+        "invalid_request",
+    );
+    assert_error(
+        &change(
+            json!({ "password": PASSWORD, "email": "mira@new.example", "code": wrong_code(&enrolled.secret) }),
+        ),
+        401,
+        "invalid_code",
+    );
+    let done = change(
+        json!({ "password": PASSWORD, "email": "mira@new.example", "code": code(&enrolled.secret, 1) }),
+    );
+    assert_eq!(done.status, 204, "{}", done.body);
+    app.wait_for_emails_about("mira@new.example", "Confirm your email address", 1);
+    // The reset code went to the old address: it no longer works.
+    let reset = app.post_json(
+        "/v1/password/reset",
+        &json!({ "reset_code": reset_code, "new_password": "a brand new passphrase", "recovery_code": enrolled.recovery_codes[0] }),
+    );
+    assert_error(&reset, 401, "invalid_email_code");
+}

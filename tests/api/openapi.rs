@@ -147,6 +147,7 @@ fn every_api_error() -> Vec<ApiError> {
         ApiError::InvalidUsername("x"),
         ApiError::WeakPassword("x"),
         ApiError::UsernameTaken,
+        ApiError::EmailTaken,
         ApiError::InvalidCredentials,
         ApiError::InvalidCode {
             attempts_remaining: Some(1),
@@ -179,6 +180,7 @@ fn every_api_error() -> Vec<ApiError> {
             | ApiError::InvalidUsername(_)
             | ApiError::WeakPassword(_)
             | ApiError::UsernameTaken
+            | ApiError::EmailTaken
             | ApiError::InvalidCredentials
             | ApiError::InvalidCode { .. }
             | ApiError::InvalidMfaToken
@@ -286,6 +288,7 @@ fn the_document_knows_every_event_kind_and_mfa_method() {
         EventKind::SessionsEnded,
         EventKind::NewDeviceLogin,
         EventKind::EmailVerified,
+        EventKind::EmailChanged,
         EventKind::AccountDeleted,
     ];
     for k in kinds {
@@ -306,6 +309,7 @@ fn the_document_knows_every_event_kind_and_mfa_method() {
             | EventKind::SessionsEnded
             | EventKind::NewDeviceLogin
             | EventKind::EmailVerified
+            | EventKind::EmailChanged
             | EventKind::AccountDeleted => {}
         }
     }
@@ -712,6 +716,15 @@ fn walk_locked_factors(c: &Walk) {
         423,
         Some("factor_locked"),
     );
+    c.expect(
+        c.post(
+            "/v1/email",
+            &json!({ "password": PASSWORD, "email": "lena@new.example", "code": "000000" }),
+            Some(&aal2),
+        ),
+        423,
+        Some("factor_locked"),
+    );
     let off = json!({ "password": PASSWORD, "code": "000000" }).to_string();
     c.expect(
         c.send("DELETE", "/v1/2fa/totp", Some(&off), Some(&aal2), None),
@@ -992,6 +1005,31 @@ fn every_response_along_the_flows_matches_the_document() {
         Some("invalid_email_code"),
     );
     w.expect(reset(&rst), 204, None);
+
+    // Changing an address: to Olga's verified one is refused, to a new one works.
+    w.register("pia");
+    let pia = token(&w.login("pia"), "access_token");
+    for (body, status, error) in [
+        (
+            json!({ "password": PASSWORD, "email": "olga@example.com" }),
+            409,
+            "email_taken",
+        ),
+        (
+            json!({ "password": "wrong password", "email": "pia@new.example" }),
+            401,
+            "invalid_credentials",
+        ),
+        (
+            json!({ "password": PASSWORD, "email": "no address" }),
+            400,
+            "invalid_request",
+        ),
+    ] {
+        w.expect(w.post("/v1/email", &body, Some(&pia)), status, Some(error));
+    }
+    let moved = json!({ "password": PASSWORD, "email": "pia@new.example" });
+    w.expect(w.post("/v1/email", &moved, Some(&pia)), 204, None);
 
     // Deleting an account (a throwaway one).
     w.register("otto");
@@ -1379,6 +1417,7 @@ fn every_response_along_the_flows_matches_the_document() {
         ("POST", "/v1/email/verify", 30),
         ("DELETE", "/v1/account", 10),
         ("POST", "/v1/password/forgot", 10),
+        ("POST", "/v1/email", 10),
         ("POST", "/v1/password/reset", 10),
     ] {
         let ip = w.fresh_ip();

@@ -168,6 +168,7 @@ pub fn every_error() -> Vec<ApiError> {
         ApiError::InvalidUsername("username must be at least 3 characters"),
         ApiError::WeakPassword("password must be at least 15 characters"),
         ApiError::UsernameTaken,
+        ApiError::EmailTaken,
         ApiError::InvalidCredentials,
         ApiError::InvalidCode {
             attempts_remaining: Some(3),
@@ -200,6 +201,7 @@ pub fn every_error() -> Vec<ApiError> {
             | ApiError::InvalidUsername(_)
             | ApiError::WeakPassword(_)
             | ApiError::UsernameTaken
+            | ApiError::EmailTaken
             | ApiError::InvalidCredentials
             | ApiError::InvalidCode { .. }
             | ApiError::InvalidMfaToken

@@ -1,18 +1,23 @@
-//! POST /v1/password, DELETE /v1/account, POST /v1/email/verify and GET /v1/events
-//! (paginated).
+//! POST /v1/password, DELETE /v1/account, POST /v1/email, POST /v1/email/verify and
+//! GET /v1/events (paginated).
 
 use worker::Request;
 
 use super::Handled;
-use crate::api::requests::{ChangePasswordRequest, DeleteAccountRequest, VerifyEmailRequest};
+use crate::api::requests::{
+    ChangeEmailRequest, ChangePasswordRequest, DeleteAccountRequest, VerifyEmailRequest,
+};
 use crate::api::responses::{Event, Events};
+use crate::domain::email::Email;
 use crate::domain::events::EventPage;
 use crate::domain::opaque::EmailCode;
 use crate::domain::password::{Password, PasswordUse};
 use crate::domain::text::url_query_pairs;
 use crate::error::ApiError;
 use crate::http::{render, request, Reply};
-use crate::services::{account_deletion, email_verification, events, password_change, Ctx, Limit};
+use crate::services::{
+    account_deletion, email_change, email_verification, events, password_change, Ctx, Limit,
+};
 
 /// Changes the password, ends every session of the user, and starts a new one here.
 pub async fn change_password(mut req: Request, ctx: &Ctx) -> Result<Handled, ApiError> {
@@ -80,5 +85,18 @@ pub async fn delete_account(mut req: Request, ctx: &Ctx) -> Result<Handled, ApiE
     let submitted =
         request::optional_second_factor(input.code.as_deref(), input.recovery_code.as_deref())?;
     account_deletion::delete_account(ctx, &claims, &password, submitted.as_ref()).await?;
+    Ok((Reply::no_content(), Some(claims.sub)))
+}
+
+/// Replaces the address: the password, and a fresh second factor when 2FA is on.
+pub async fn change_email(mut req: Request, ctx: &Ctx) -> Result<Handled, ApiError> {
+    ctx.rate_limit(Limit::Sensitive).await?;
+    let claims = request::bearer(&req, ctx)?;
+    let input: ChangeEmailRequest = request::json(&mut req).await?;
+    let email = Email::parse(&input.email).map_err(|m| ApiError::InvalidRequest(m.into()))?;
+    let password = Password::for_login(&input.password).ok_or(ApiError::InvalidCredentials)?;
+    let submitted =
+        request::optional_second_factor(input.code.as_deref(), input.recovery_code.as_deref())?;
+    email_change::change_email(ctx, &claims, &password, &email, submitted.as_ref()).await?;
     Ok((Reply::no_content(), Some(claims.sub)))
 }

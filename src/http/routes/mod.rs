@@ -45,6 +45,7 @@ pub async fn dispatch(req: Request, ctx: &Ctx) -> Result<Handled, ApiError> {
         "/v1/password/forgot" => password_reset::forgot(req, ctx).await,
         "/v1/password/reset" => password_reset::reset(req, ctx).await,
         "/v1/events" => account::events(&req, ctx).await,
+        "/v1/email" => account::change_email(req, ctx).await,
         "/v1/email/verify" => account::verify_email(req, ctx).await,
         "/v1/account" => account::delete_account(req, ctx).await,
         "/v1/sessions" => sessions::list(&req, ctx).await,
