@@ -199,6 +199,28 @@
     return code;
   }
 
+  // The optional second factor (password reset, email change, account deletion): six digits
+  // are an authenticator code, anything else a recovery code; nothing at all when the account
+  // has no second factor.
+  function secondFactor(input) {
+    const raw = input.value.trim();
+    if (!raw) return {};
+    const digits = raw.replace(/[\s-]/g, '');
+    return /^[0-9]{6}$/.test(digits) ? { code: digits } : { recovery_code: raw };
+  }
+
+  // After a wrong or missing second factor (the API asks for one when two-factor is on), empties
+  // the field and puts the cursor there; true when `err` was one of those.
+  function secondFactorRefused(err, input) {
+    const code = err instanceof ApiFailure ? err.code : '';
+    if (code === 'invalid_code' || code === 'factor_locked' || (code === 'invalid_request' && !input.value.trim())) {
+      input.value = '';
+      input.focus();
+      return true;
+    }
+    return false;
+  }
+
   async function copyText(text, button) {
     const label = button.textContent;
     try {
@@ -241,6 +263,9 @@
   }
   function rememberDevice(name, token) {
     try { localStorage.setItem(deviceKey(name), token); } catch (_) { /* private mode */ }
+  }
+  function forgetDevice(name) {
+    try { localStorage.removeItem(deviceKey(name)); } catch (_) { /* private mode */ }
   }
 
   function clearSession() {
@@ -368,6 +393,11 @@
     $('account-badges').replaceChildren();
     $('token-facts').replaceChildren();
     showError('me-error', null);
+    for (const [formId, errorId, detailsId] of [['email-form', 'email-error', 'email-change'], ['delete-form', 'delete-error', 'delete-account']]) {
+      $(formId).reset();
+      showError(errorId, null);
+      $(detailsId).open = false;
+    }
   }
 
   function backToLogin(message, errorMessage) {
@@ -468,22 +498,13 @@
     show('view-auth', 'login-username');
   });
 
-  // The optional second factor: six digits are an authenticator code, anything else a
-  // recovery code; nothing at all when the account has no second factor.
-  function resetSecondFactor(input) {
-    const raw = input.value.trim();
-    if (!raw) return {};
-    const digits = raw.replace(/[\s-]/g, '');
-    return /^[0-9]{6}$/.test(digits) ? { code: digits } : { recovery_code: raw };
-  }
-
   onSubmit('reset-form', 'reset-error', async (form) => {
     const codeInput = field(form, 'reset_code');
     const passwordInput = field(form, 'new_password');
     const factorInput = field(form, 'second_factor');
     const resetCode = requireValue(codeInput, 'The reset code from the email');
     if (!passwordInput.value) { passwordInput.focus(); throw new Error('A new password is required'); }
-    const body = Object.assign({ reset_code: resetCode, new_password: passwordInput.value }, resetSecondFactor(factorInput));
+    const body = Object.assign({ reset_code: resetCode, new_password: passwordInput.value }, secondFactor(factorInput));
     try {
       await api('POST', '/v1/password/reset', body);
     } catch (err) {
@@ -492,10 +513,8 @@
         passwordInput.select();
       } else if (code === 'invalid_email_code') {
         codeInput.select();
-      } else if (code === 'invalid_code' || code === 'factor_locked' || (code === 'invalid_request' && !factorInput.value.trim())) {
-        // A wrong or missing second factor (the API asks for one when two-factor is on).
-        factorInput.value = '';
-        factorInput.focus();
+      } else {
+        secondFactorRefused(err, factorInput);
       }
       throw err;
     }
@@ -697,6 +716,58 @@
       showError('sessions-error', err);
     }
     await loadSessions();
+  });
+
+  // POST /v1/email: the new address is unverified until its confirmation link is opened.
+  onSubmit('email-form', 'email-error', async (form) => {
+    const emailInput = field(form, 'email');
+    const passwordInput = field(form, 'password');
+    const factorInput = field(form, 'second_factor');
+    const email = requireValue(emailInput, 'The new email address');
+    if (!passwordInput.value) { passwordInput.focus(); throw new Error('The password is required'); }
+    const body = Object.assign({ password: passwordInput.value, email }, secondFactor(factorInput));
+    try {
+      await authed('POST', '/v1/email', body);
+    } catch (err) {
+      const code = err instanceof ApiFailure ? err.code : '';
+      if (code === 'email_taken') {
+        emailInput.select();
+      } else if (code === 'invalid_credentials') {
+        passwordInput.select();
+      } else {
+        secondFactorRefused(err, factorInput);
+      }
+      throw err;
+    }
+    form.reset();
+    $('email-change').open = false;
+    $('email-change-toggle').focus();
+    notice('Check the new address for a confirmation link; until then it is not verified.');
+    await loadMe();
+  });
+
+  // DELETE /v1/account, once the box saying it cannot be undone is ticked.
+  onSubmit('delete-form', 'delete-error', async (form) => {
+    const passwordInput = field(form, 'password');
+    const factorInput = field(form, 'second_factor');
+    const confirmBox = field(form, 'confirm');
+    if (!passwordInput.value) { passwordInput.focus(); throw new Error('The password is required'); }
+    if (!confirmBox.checked) {
+      confirmBox.focus();
+      throw new Error('Tick “I understand this cannot be undone” to delete the account');
+    }
+    const body = Object.assign({ password: passwordInput.value }, secondFactor(factorInput));
+    try {
+      await authed('DELETE', '/v1/account', body);
+    } catch (err) {
+      if (!secondFactorRefused(err, factorInput) && err instanceof ApiFailure && err.code === 'invalid_credentials') {
+        passwordInput.select();
+      }
+      throw err;
+    }
+    // The sessions went with the account: nothing to log out on the server.
+    if (lastUsername) forgetDevice(lastUsername);
+    backToLogin('Your account is deleted.');
   });
 
   onClick('logout', async () => {

@@ -3,7 +3,8 @@
 // page shows), confirm, see the recovery codes once, log out, log in again with a code, and check
 // the decoded token claims, GET /v1/me and the sessions list ("Log out this device") on the page.
 // A second test asks for a password reset on the page, reads the code from the mail the Worker
-// sends, opens the mail's link and sets a new password with it.
+// sends, opens the mail's link and sets a new password with it. A third changes the email
+// address on the page, confirms the new one through the mailed link, then deletes the account.
 //
 // Run: `make browser-test` (installs chromium when missing), or `node --test tests/browser/`
 // after `make build`. Screenshots land in target/browser/. CHROMIUM_BIN overrides the browser.
@@ -23,6 +24,8 @@ const OUT = path.join(repo, 'target', 'browser');
 const PASSWORD = 'correct horse battery staple';
 const NEW_PASSWORD = 'a brand new passphrase for this one';
 const RESET_MAIL = 'Reset your password';
+const VERIFY_MAIL = 'Confirm your email address';
+const DELETED_MAIL = 'Your account was deleted';
 // Without the background-networking flags Chromium keeps dialling Google's hosts, which this
 // machine's closed network refuses. Playwright adds its own --user-data-dir (a fresh one).
 const CHROMIUM_ARGS = [
@@ -381,5 +384,136 @@ test('demo page: forgot password, reset with the mailed code, log in with the ne
 
     // The weak password (400) and the old password (401).
     expectProblems(problems, { 400: 1, 401: 1 });
+  });
+});
+
+test('demo page: change the email address, confirm it from the mail, delete the account', { timeout: 300_000 }, async (t) => {
+  await withDemoPage(t, async ({ worker, page, problems, byId, visible, text, waitText }) => {
+    const meLoaded = async () => {
+      await page.waitForFunction(() => {
+        const el = document.querySelector('[data-testid="me-output"]');
+        return el.getAttribute('aria-busy') === 'false' && el.textContent.trim().startsWith('{');
+      });
+      return JSON.parse(await text('me-output'));
+    };
+    const logIn = async (name, password) => {
+      await byId('login-username').fill(name);
+      await byId('login-password').fill(password);
+      await byId('login-submit').click();
+    };
+    // Submits a form and returns the request it made to `pathname` and the answer.
+    const submit = async (button, pathname) => {
+      const [response] = await Promise.all([
+        page.waitForResponse((r) => new URL(r.url()).pathname === pathname),
+        byId(button).click(),
+      ]);
+      return { sent: response.request().postDataJSON(), status: response.status(), method: response.request().method() };
+    };
+
+    await page.goto(`${worker.base}/`);
+    await visible('view-auth');
+
+    // ---------------------------------------------------------------- an account with an address
+    const username = `move-${Date.now().toString(36)}`;
+    const oldEmail = `${username}@example.com`;
+    const newEmail = `${username}@new.example`;
+    await byId('register-username').fill(username);
+    await byId('register-email').fill(oldEmail);
+    await byId('register-password').fill(PASSWORD);
+    await byId('register-submit').click();
+    await waitText('notice', 'created');
+    await logIn(username, PASSWORD);
+    await visible('view-account');
+    assert.equal(await text('account-username'), username);
+    assert.ok(await byId('email-form').isHidden(), 'the email form is folded away');
+    assert.ok(await byId('delete-form').isHidden(), 'the delete form is folded away');
+    assert.equal((await meLoaded()).email, null, 'the address from the registration is not confirmed');
+
+    // ---------------------------------------------------------------- change the address
+    await byId('email-change-toggle').click();
+    await visible('email-form');
+    await byId('email-new').fill(newEmail);
+    await byId('email-password').fill(PASSWORD);
+    const changed = await submit('email-submit', '/v1/email');
+    assert.deepEqual(changed, { sent: { password: PASSWORD, email: newEmail }, status: 204, method: 'POST' },
+      'no second factor is sent when the field is empty');
+    await waitText('notice', 'Check the new address for a confirmation link; until then it is not verified.');
+    assert.ok(await byId('email-error').isHidden(), await text('email-error'));
+    assert.ok(await byId('email-form').isHidden(), 'the form folds away again');
+    assert.equal(await byId('email-password').inputValue(), '', 'the password is not kept in the form');
+    assert.equal((await meLoaded()).email, null, 'not verified yet');
+    await page.screenshot({ path: path.join(OUT, 'email-change.png'), fullPage: true });
+
+    // ---------------------------------------------------------------- the mail to the new address
+    const mail = await worker.waitForEmail(newEmail, VERIFY_MAIL);
+    const code = /\bevc_[A-Za-z0-9_-]{43}\b/.exec(mail.text)?.[0];
+    assert.ok(code, `a verification code in the mail:\n${mail.text}`);
+    assert.ok(mail.text.includes(`/#verify_email=${code}`), `the mail links to the page:\n${mail.text}`);
+
+    // Opened as a fresh page load, the way the link from the mail opens it: the session is gone.
+    await page.goto('about:blank');
+    await page.goto(`${worker.base}/#verify_email=${code}`);
+    await visible('view-auth');
+    await waitText('notice', 'Your email address is confirmed.');
+    assert.equal(new URL(page.url()).hash, '', 'the code is gone from the address bar');
+
+    // A new login's token carries the confirmed address.
+    await logIn(username, PASSWORD);
+    await visible('view-account');
+    const me = await meLoaded();
+    assert.equal(me.email, newEmail);
+    assert.equal(me.email_verified, true);
+
+    // ---------------------------------------------------------------- delete: not confirmed
+    // Refused in the page: the box is not ticked, so no request goes out.
+    const deletes = [];
+    page.on('request', (r) => { if (new URL(r.url()).pathname === '/v1/account') deletes.push(r.method()); });
+    await byId('delete-toggle').click();
+    await visible('delete-form');
+    await byId('delete-password').fill(PASSWORD);
+    await byId('delete-submit').click();
+    await visible('delete-error');
+    assert.match(await text('delete-error'), /cannot be undone/);
+    assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), 'delete-confirm');
+    assert.deepEqual(deletes, [], 'nothing was sent');
+    assert.ok(await byId('view-account').isVisible());
+    await page.screenshot({ path: path.join(OUT, 'delete.png'), fullPage: true });
+
+    // ---------------------------------------------------------------- delete: wrong password
+    await byId('delete-confirm').check();
+    await byId('delete-password').fill('not my password at all');
+    const wrong = await submit('delete-submit', '/v1/account');
+    assert.deepEqual(wrong, { sent: { password: 'not my password at all' }, status: 401, method: 'DELETE' });
+    await visible('delete-error');
+    await waitText('delete-error', '(invalid_credentials)');
+    assert.match(await text('delete-error'), /invalid username or password/i);
+    assert.ok(await byId('view-account').isVisible(), 'still signed in');
+
+    // ---------------------------------------------------------------- delete: for real
+    await byId('delete-password').fill(PASSWORD);
+    const deleted = await submit('delete-submit', '/v1/account');
+    assert.deepEqual(deleted, { sent: { password: PASSWORD }, status: 204, method: 'DELETE' });
+    await visible('view-auth');
+    await waitText('notice', 'Your account is deleted.');
+    assert.ok(await byId('view-account').isHidden());
+    assert.equal(await text('token-claims'), '', 'the signed-out page keeps no claims');
+    assert.equal(await byId('delete-password').inputValue(), '', 'the password is not kept in the form');
+    assert.equal(await page.evaluate((name) => localStorage.getItem('edge-login.device.' + name), username), null,
+      'the device token of the deleted account is forgotten');
+    const last = await worker.waitForEmail(newEmail, DELETED_MAIL);
+    assert.match(last.text, /Your account was deleted/);
+
+    // ---------------------------------------------------------------- the username logs in no more
+    await logIn(username, PASSWORD);
+    await visible('login-error');
+    assert.match(await text('login-error'), /invalid username or password/i);
+    assert.ok(await byId('view-account').isHidden());
+
+    // Nothing ever went to the old address but its (unused) registration code.
+    const toOld = emailsIn(fs.readFileSync(worker.logPath, 'utf8')).filter((m) => m.to === oldEmail);
+    assert.deepEqual(toOld.map((m) => m.subject), [VERIFY_MAIL]);
+
+    // The wrong password at the delete form and the login after the deletion.
+    expectProblems(problems, { 401: 2 });
   });
 });
