@@ -500,19 +500,27 @@ fn password_resets(
     d1: &D1,
 ) {
     use edge_login::domain::opaque::ResetCode;
-    client.set_ip(Some(client_ip(ip)));
-    let username = format!("p{run}");
-    let email = format!("{username}@example.com");
-    let body = serde_json::json!({ "username": username, "password": crate::flow::PASSWORD, "email": email });
-    let user_id = match client.send("POST", "/v1/register", Some(&body), None) {
-        Ok(r) if r.status == 201 => r.json()["user_id"].as_str().unwrap_or_default().to_owned(),
-        _ => {
-            eprintln!("routes: password reset skipped (could not register)");
-            return;
-        }
-    };
+    // A reset spends every other code of its account, so each sample has its own.
+    let mut accounts = Vec::new();
     for i in 0..samples {
-        client.set_ip(Some(client_ip(ip + 1 + i)));
+        client.set_ip(Some(client_ip(ip + i)));
+        let username = format!("p{run}-{i}");
+        let email = format!("{username}@example.com");
+        let body = serde_json::json!({ "username": username, "password": crate::flow::PASSWORD, "email": email });
+        match client.send("POST", "/v1/register", Some(&body), None) {
+            Ok(r) if r.status == 201 => {
+                let id = r.json()["user_id"].as_str().unwrap_or_default().to_owned();
+                accounts.push((username, email, id));
+            }
+            _ => {
+                eprintln!("routes: password reset skipped (could not register)");
+                return;
+            }
+        }
+    }
+    let ip = ip + samples;
+    for (i, (username, _, _)) in accounts.iter().enumerate() {
+        client.set_ip(Some(client_ip(ip + 1 + i as u64)));
         let known = serde_json::json!({ "username": username });
         let forgot = (
             "POST",
@@ -535,7 +543,8 @@ fn password_resets(
     let now = crate::flow::now();
     let rows: Vec<String> = codes
         .iter()
-        .map(|c| {
+        .zip(&accounts)
+        .map(|(c, (_, email, user_id))| {
             format!(
                 "('{}', '{user_id}', 'reset_password', '{email}', {now}, {})",
                 c.hash(),
@@ -559,6 +568,34 @@ fn password_resets(
         });
         let route = ("POST", "POST /v1/password/reset", "/v1/password/reset", 204);
         sample_as(rec, client, route, Some(&reset), None);
+    }
+}
+
+/// `POST /v1/email`: one signed-in user moves to a new address per sample (each runs
+/// Argon2id for the password).
+fn emails_changed(client: &mut Client, rec: &mut Recorder, run: &str, samples: u64, ip: u64) {
+    client.set_ip(Some(client_ip(ip)));
+    let body = credentials(&format!("m{run}"));
+    if !register(client, &body) {
+        eprintln!("routes: email change skipped (could not register)");
+        return;
+    }
+    let Some(access) = login(client, &body) else {
+        return;
+    };
+    for i in 0..samples {
+        client.set_ip(Some(client_ip(ip + 1 + i)));
+        let change = serde_json::json!({
+            "password": crate::flow::PASSWORD,
+            "email": format!("m{run}-{i}@example.com"),
+        });
+        sample_as(
+            rec,
+            client,
+            ("POST", "POST /v1/email", "/v1/email", 204),
+            Some(&change),
+            Some(&access),
+        );
     }
 }
 

@@ -206,3 +206,48 @@ fn with_2fa_on_the_address_changes_only_with_a_fresh_second_factor_and_old_codes
     );
     assert_error(&reset, 401, "invalid_email_code");
 }
+
+/// Every second-factor event of the list mails its notice to a verified address.
+#[test]
+fn each_second_factor_change_sends_its_notice() {
+    let app = spawn_app();
+    register(&app, "nils");
+    let to = "nils@example.com";
+    let code = app.wait_for_emails_about(to, "Confirm your email address", 1)[0].code("evc_");
+    assert_eq!(verify(&app, &code).status, 204);
+    let enrolled = enable_totp(&app, &Tokens::from(&login(&app, "nils", PASSWORD)));
+    app.wait_for_emails_about(
+        to,
+        "An authenticator app was added as your second factor",
+        1,
+    );
+
+    // A recovery code as the second step of a login.
+    let mfa_token = start_mfa_login(&app, "nils");
+    let signed_in = app.post_json(
+        "/v1/login/mfa",
+        &json!({ "mfa_token": mfa_token, "recovery_code": enrolled.recovery_codes[0] }),
+    );
+    let aal2 = Tokens::from(&signed_in);
+    app.wait_for_emails_about(to, "A recovery code was used to sign in", 1);
+
+    let replaced = app.post_json_with_token(
+        "/v1/2fa/recovery-codes",
+        &json!({ "recovery_code": enrolled.recovery_codes[1] }),
+        &aal2.access,
+    );
+    assert_eq!(replaced.status, 200, "{}", replaced.body);
+    app.wait_for_emails_about(to, "Your recovery codes were replaced", 1);
+    let fresh = replaced.json()["recovery_codes"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let off = app.delete_json_with_token(
+        "/v1/2fa/totp",
+        &json!({ "password": PASSWORD, "recovery_code": fresh }),
+        &aal2.access,
+    );
+    assert_eq!(off.status, 204, "{}", off.body);
+    app.wait_for_emails_about(to, "Two-factor authentication was turned off", 1);
+}

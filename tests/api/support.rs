@@ -70,6 +70,11 @@ pub fn register_and_login(app: &TestApp, username: &str) -> Tokens {
 /// Registers, logs in and turns TOTP on with a first code.
 pub fn user_with_totp(app: &TestApp, username: &str) -> Enrolled {
     let tokens = register_and_login(app, username);
+    enable_totp(app, &tokens)
+}
+
+/// Turns TOTP on for a signed-in user (the account password is [`PASSWORD`]).
+pub fn enable_totp(app: &TestApp, tokens: &Tokens) -> Enrolled {
     let enroll = app.post_json_with_token(
         "/v1/2fa/totp/enroll",
         &json!({ "password": PASSWORD }),
