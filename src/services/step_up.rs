@@ -35,24 +35,35 @@ impl FreshFactor {
         user: &UserRow,
         submitted: &Submitted,
     ) -> Result<Self, ServiceError> {
-        let (Some(sealed), true) = (user.totp_secret.as_deref(), user.totp_enabled()) else {
-            return Err(ServiceError::NotEnabled);
-        };
+        let sealed = user.totp_secret.as_deref().filter(|_| user.totp_enabled());
+        Self::examine_for(ctx, config, &user.id, sealed, submitted)
+    }
+
+    /// [`Self::examine`] for an account known by its id and sealed TOTP secret (`None`
+    /// while TOTP is off).
+    pub fn examine_for(
+        ctx: &Ctx,
+        config: &Config,
+        user_id: &str,
+        sealed_totp_secret: Option<&str>,
+        submitted: &Submitted,
+    ) -> Result<Self, ServiceError> {
+        let sealed = sealed_totp_secret.ok_or(ServiceError::NotEnabled)?;
         let secret = if submitted.needs_totp_secret() {
-            Some(open_totp_secret(ctx, config, &user.id, sealed)?)
+            Some(open_totp_secret(ctx, config, user_id, sealed)?)
         } else {
             None
         };
         let factor = submitted.factor();
         Ok(Self {
-            user_id: user.id.clone(),
-            evidence: submitted.examine(&user.id, secret.as_ref(), &config.recovery, ctx.now),
+            user_id: user_id.to_owned(),
+            evidence: submitted.examine(user_id, secret.as_ref(), &config.recovery, ctx.now),
             nonce: random_id(),
-            key: second_factor_key(&user.id),
+            key: second_factor_key(user_id),
             factor,
-            cap_key: factor.capped().key(&user.id),
+            cap_key: factor.capped().key(user_id),
             cap_limit: config.max_failed_attempts,
-            recovers: factor.recovers().iter().map(|c| c.key(&user.id)).collect(),
+            recovers: factor.recovers().iter().map(|c| c.key(user_id)).collect(),
             now: ctx.now,
         })
     }

@@ -40,6 +40,26 @@ pub struct Enrollment {
     pub expires_at: i64,
 }
 
+/// What a password reset needs of its account, stored when the code is mailed so that
+/// the reset itself reads KV once and D1 not at all before its single batch. Exact while
+/// the code is usable: the username never changes, and a TOTP change spends the
+/// account's reset codes. A miss (KV is eventually consistent) falls back to D1.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ResetChallenge {
+    pub user_id: String,
+    pub username: String,
+    /// The sealed TOTP secret while TOTP is on.
+    #[serde(default)]
+    pub totp_secret: Option<String>,
+    pub expires_at: i64,
+}
+
+impl Expiring for ResetChallenge {
+    fn expires_at(&self) -> i64 {
+        self.expires_at
+    }
+}
+
 impl Expiring for MfaChallenge {
     fn expires_at(&self) -> i64 {
         self.expires_at
@@ -54,6 +74,31 @@ impl Expiring for Enrollment {
 
 fn mfa_key(token_hash: &str) -> String {
     format!("mfa:{token_hash}")
+}
+
+fn reset_key(code_hash: &str) -> String {
+    format!("reset:{code_hash}")
+}
+
+pub async fn save_reset_challenge(
+    kv: &Kv,
+    code_hash: &str,
+    challenge: &ResetChallenge,
+    ttl: i64,
+) -> Result<(), StoreError> {
+    kv.put(&reset_key(code_hash), challenge, ttl).await
+}
+
+pub async fn reset_challenge(
+    kv: &Kv,
+    code_hash: &str,
+    now: i64,
+) -> Result<Option<ResetChallenge>, StoreError> {
+    kv.get(&reset_key(code_hash), now).await
+}
+
+pub async fn forget_reset_challenge(kv: &Kv, code_hash: &str) -> Result<(), StoreError> {
+    kv.delete(&reset_key(code_hash)).await
 }
 
 fn enrollment_key(user_id: &str) -> String {

@@ -20,8 +20,11 @@ pub enum Lookup<'a> {
 
 #[derive(Deserialize)]
 pub struct Requested {
+    pub user_id: String,
     pub email: String,
     pub username: String,
+    /// Sealed, while TOTP is on.
+    pub totp_secret: Option<String>,
 }
 
 /// Stores a reset code for the account, if it exists, has an address and got fewer than
@@ -47,7 +50,9 @@ pub async fn request(
         " FROM users WHERE " [account] " AND email IS NOT NULL AND (SELECT COUNT(*) FROM "
         "email_codes c WHERE c.user_id = users.id AND c.purpose = " (RESET_PASSWORD)
         " AND c.created_at > " (now - 3600) ") < " (per_hour) " LIMIT 1 "
-        "RETURNING email, (SELECT username FROM users WHERE id = user_id) AS username"
+        "RETURNING user_id, email, (SELECT username FROM users WHERE id = user_id) AS username, "
+        "(SELECT CASE WHEN totp_enabled_at IS NOT NULL THEN totp_secret END FROM users "
+        "WHERE id = user_id) AS totp_secret"
     ];
     let result = db.run("password_reset.request", &query).await?;
     Ok(rows::<Requested>(&result, "requested reset")?
@@ -116,10 +121,7 @@ impl<'a> Reset<'a> {
                 " ELSE email_verified_at END WHERE id = " (self.user_id) " AND " [spent.clone()]
             ],
             revoke_all_statement(self.user_id, self.now, spent.clone()),
-            sql![
-                "UPDATE email_codes SET used_at = " (self.now) " WHERE user_id = " (self.user_id)
-                " AND purpose = " (RESET_PASSWORD) " AND used_at IS NULL AND " [spent.clone()]
-            ],
+            spend_all(self.user_id, self.now, spent.clone()),
             sql![
                 "DELETE FROM throttle WHERE key IN " [Sql::list(self.password_keys)] " AND "
                 [spent]
@@ -135,6 +137,15 @@ impl<'a> Reset<'a> {
 #[derive(Deserialize)]
 struct Verdict {
     reset: i64,
+}
+
+/// Spends every reset code of the account when `guard` holds: a change of its second
+/// factor makes earlier codes (and what KV remembers for them) worthless.
+pub fn spend_all<'a>(user_id: &'a str, now: i64, guard: Sql<'a>) -> Sql<'a> {
+    sql![
+        "UPDATE email_codes SET used_at = " (now) " WHERE user_id = " (user_id) " AND purpose = "
+        (RESET_PASSWORD) " AND used_at IS NULL AND " [guard]
+    ]
 }
 
 /// For an account without 2FA (still without it when the batch runs). `true` when the

@@ -3,6 +3,7 @@
 //! accepted.
 
 use super::factors::{recovery_code, spend_for_action, CodeCheck, CodeOutcome};
+use super::password_reset::spend_all;
 use super::sessions::{insert_statement, revoke_all_statement, NewSession};
 use super::sql::sql;
 use super::{Db, StoreError};
@@ -16,6 +17,7 @@ pub async fn disable_totp(db: &Db, c: &CodeCheck<'_>) -> Result<CodeOutcome, Sto
             " AND " [c.accepted()]
         ],
         recovery_code::discard(c.user_id, Some(c.nonce), c.accepted()),
+        spend_all(c.user_id, c.now, c.accepted()),
     ];
     spend_for_action(db, c, "step_up.disable_totp", actions).await
 }

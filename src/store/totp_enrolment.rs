@@ -11,6 +11,7 @@
 use serde::Deserialize;
 
 use super::factors::{count_failure, recovery_code, reset, unlocked};
+use super::password_reset::spend_all;
 use super::sessions::{insert_statement, live, revoke_all_statement, NewSession};
 use super::sql::{sql, Sql};
 use super::{verdict, Db, StoreError};
@@ -96,6 +97,7 @@ pub async fn confirm(
         // Every session so far proved the password alone: turning 2FA on ends them all,
         // the enrolling one included, and the new aal2 session replaces it.
         batch.push(revoke_all_statement(c.user_id, c.now, ours.clone()));
+        batch.push(spend_all(c.user_id, c.now, ours.clone()));
         batch.push(insert_statement(session, Some(ours.clone())));
         batch.push(reset(c.throttle_key, ours.clone()));
     } else {
