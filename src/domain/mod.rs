@@ -27,3 +27,4 @@ pub mod totp;
 pub mod turns;
 pub mod user_agent;
 pub mod username;
+pub mod webauthn;
