@@ -11,6 +11,7 @@ use super::secret_box::{SecretBox, SecretBoxError};
 use super::session::Aal2Lifetime;
 use super::throttle::HARD_CAP;
 use super::tokens::{PublicKeyEntry, TokenService, TokenServiceError};
+use super::webauthn::{RelyingParty, RelyingPartyError};
 
 pub struct Config {
     pub tokens: TokenService,
@@ -25,6 +26,9 @@ pub struct Config {
     pub enrollment_ttl: i64,
     pub aal2: Aal2Lifetime,
     pub cors: CorsPolicy,
+    /// Passkeys' relying party, when `WEBAUTHN_RP_ID` and `WEBAUTHN_ORIGINS` are set
+    /// (both or neither).
+    pub webauthn: Option<RelyingParty>,
     /// How many Argon2id computations may wait for their turn before new ones are
     /// refused (503 `overloaded`) instead of queued.
     pub argon2_queue_max: usize,
@@ -66,6 +70,8 @@ pub enum ConfigError {
     SecretBox(SecretBoxError),
     /// `CORS_ALLOWED_ORIGINS` does not parse.
     Cors(CorsError),
+    /// `WEBAUTHN_RP_ID` / `WEBAUTHN_ORIGINS` are not a pair browsers accept.
+    WebAuthn(RelyingPartyError),
 }
 
 impl std::fmt::Display for ConfigError {
@@ -83,6 +89,7 @@ impl std::fmt::Display for ConfigError {
             Self::Tokens(e) => e.fmt(f),
             Self::SecretBox(e) => e.fmt(f),
             Self::Cors(e) => e.fmt(f),
+            Self::WebAuthn(e) => e.fmt(f),
         }
     }
 }
@@ -96,6 +103,7 @@ impl std::error::Error for ConfigError {
             Self::Tokens(e) => e.source(),
             Self::SecretBox(e) => e.source(),
             Self::Cors(e) => e.source(),
+            Self::WebAuthn(e) => e.source(),
             _ => None,
         }
     }
@@ -213,6 +221,14 @@ impl Config {
             argon2_queue_max: count("ARGON2_QUEUE_MAX", 1, 10_000)? as usize,
             event_retention_days: count("EVENT_RETENTION_DAYS", 1, 3_650)?,
             cors: CorsPolicy::parse(&var("CORS_ALLOWED_ORIGINS").unwrap_or_default())?,
+            webauthn: match (var("WEBAUTHN_RP_ID"), var("WEBAUTHN_ORIGINS")) {
+                (None, None) => None,
+                (Some(id), Some(origins)) => {
+                    Some(RelyingParty::parse(&id, &origins).map_err(ConfigError::WebAuthn)?)
+                }
+                (None, Some(_)) => return Err(ConfigError::MissingVar("WEBAUTHN_RP_ID")),
+                (Some(_), None) => return Err(ConfigError::MissingVar("WEBAUTHN_ORIGINS")),
+            },
             mail: MailSettings {
                 from: required("EMAIL_FROM")?,
                 public_url: required("JWT_ISSUER")?.trim_end_matches('/').to_owned(),
@@ -256,6 +272,16 @@ mod tests {
             |k| s.get(k).cloned(),
             |seed| Some(crate::domain::tokens::public_key(seed)),
         )
+    }
+
+    #[test]
+    fn passkeys_are_configured_by_both_webauthn_vars_or_neither() {
+        assert_eq!(load(&settings()).unwrap().webauthn, None);
+        let mut s = settings();
+        s.insert("WEBAUTHN_RP_ID", "localhost".into());
+        s.insert("WEBAUTHN_ORIGINS", "http://localhost:8787".into());
+        let rp = load(&s).unwrap().webauthn.unwrap();
+        assert_eq!((rp.id.as_str(), rp.origins.len()), ("localhost", 1));
     }
 
     #[test]
@@ -382,6 +408,21 @@ mod tests {
                 }),
                 ConfigError::Cors(CorsError::NoScheme("example.com".into())),
                 r#"CORS origin "example.com" must start with https:// or http://"#,
+            ),
+            (
+                refused(&|s| {
+                    s.insert("WEBAUTHN_RP_ID", "127.0.0.1".into());
+                    s.insert("WEBAUTHN_ORIGINS", "http://127.0.0.1:8787".into());
+                }),
+                ConfigError::WebAuthn(RelyingPartyError::BadRpId),
+                "WEBAUTHN_RP_ID must be a lowercase domain name, not an IP address",
+            ),
+            (
+                refused(&|s| {
+                    s.insert("WEBAUTHN_RP_ID", "localhost".into());
+                }),
+                ConfigError::MissingVar("WEBAUTHN_ORIGINS"),
+                "var WEBAUTHN_ORIGINS is not set",
             ),
         ] {
             assert_eq!(err, want);

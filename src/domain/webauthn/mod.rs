@@ -20,6 +20,7 @@ mod cose;
 mod der;
 mod error;
 mod p256_point;
+mod relying_party;
 
 #[cfg(test)]
 mod testkit;
@@ -36,3 +37,4 @@ pub use ceremony::{
 pub use cose::{CoseAlgorithm, CoseKey};
 pub use der::es256_der_to_raw;
 pub use error::WebAuthnError;
+pub use relying_party::{RelyingParty, RelyingPartyError};
