@@ -9,6 +9,7 @@ use worker::web_sys::ReadableStreamDefaultReader;
 use worker::Request;
 
 use crate::api::media;
+use crate::domain::email::Email;
 use crate::domain::factors::Submitted;
 use crate::domain::tokens::AccessClaims;
 use crate::error::ApiError;
@@ -98,6 +99,11 @@ fn describe(e: &serde_json::Error) -> String {
 }
 
 /// The verified claims of the `Authorization: Bearer` access token.
+/// An email address from a request body; a malformed one is 400 `invalid_request`.
+pub fn email(raw: &str) -> Result<Email, ApiError> {
+    Email::parse(raw).map_err(|m| ApiError::InvalidRequest(m.into()))
+}
+
 pub fn bearer(req: &Request, ctx: &Ctx) -> Result<AccessClaims, ApiError> {
     let header = req
         .headers()

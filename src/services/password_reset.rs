@@ -33,6 +33,8 @@ pub enum Account {
 pub async fn forgot(ctx: &Ctx, account: &Account) -> Result<(), ServiceError> {
     let config = ctx.config()?;
     let code = ResetCode::generate();
+    let code_hash = code.hash();
+    let expires_at = ctx.now + mail::RESET_TTL;
     let lookup = match account {
         Account::Username(name) => Lookup::Username(name.as_str()),
         Account::Email(email) => Lookup::VerifiedEmail(email.as_str()),
@@ -40,9 +42,9 @@ pub async fn forgot(ctx: &Ctx, account: &Account) -> Result<(), ServiceError> {
     let requested = password_reset::request(
         &ctx.db()?,
         &lookup,
-        &code.hash(),
+        &code_hash,
         ctx.now,
-        ctx.now + mail::RESET_TTL,
+        expires_at,
         RESETS_PER_HOUR,
     )
     .await?;
@@ -57,9 +59,8 @@ pub async fn forgot(ctx: &Ctx, account: &Account) -> Result<(), ServiceError> {
             user_id: r.user_id,
             username: r.username,
             totp_secret: r.totp_secret,
-            expires_at: ctx.now + mail::RESET_TTL,
+            expires_at,
         };
-        let code_hash = code.hash();
         ctx.after_response("reset challenge", move |env| async move {
             let kv = kv_from(&env, std::rc::Rc::new(Timings::default()))?;
             challenges::save_reset_challenge(&kv, &code_hash, &challenge, mail::RESET_TTL).await

@@ -2,6 +2,7 @@
 
 use super::factors::{spend_for_action_then, CodeCheck, CodeOutcome};
 use super::sql::{sql, Sql};
+use super::users::password_unchanged;
 use super::{changes, Db, StoreError};
 
 /// The DELETEs, each only while `guard` holds; `users` goes last because the guards
@@ -37,9 +38,7 @@ pub async fn delete_with_password(
     password_hash: &str,
     keys: &[String],
 ) -> Result<bool, StoreError> {
-    let unchanged = sql![
-        "EXISTS (SELECT 1 FROM users WHERE id = " (user_id) " AND password_hash = " (password_hash) ")"
-    ];
+    let unchanged = password_unchanged(user_id, password_hash);
     let results = db
         .batch("account.delete", &delete_all(user_id, keys, unchanged))
         .await?;

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use super::email_codes::VERIFY_EMAIL;
 use super::factors::{spend_for_action_then, CodeCheck, CodeOutcome};
 use super::sql::{sql, Sql};
+use super::users::password_unchanged;
 use super::{verdict, Db, StoreError};
 
 pub struct EmailChange<'a> {
@@ -69,10 +70,7 @@ pub async fn with_password(
     c: &EmailChange<'_>,
     password_hash: &str,
 ) -> Result<Changed, StoreError> {
-    let unchanged = sql![
-        "EXISTS (SELECT 1 FROM users WHERE id = " (c.user_id) " AND password_hash = " (password_hash) ")"
-    ];
-    let mut batch = c.actions(unchanged);
+    let mut batch = c.actions(password_unchanged(c.user_id, password_hash));
     batch.push(c.verdict());
     let results = db.batch("email_change.with_password", &batch).await?;
     verdict(&results, "email change verdict")

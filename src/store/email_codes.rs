@@ -3,6 +3,7 @@
 use serde::Deserialize;
 
 use super::sql::{sql, Sql};
+use super::users::ADDRESS_UNCLAIMED;
 use super::{rows, Db, StoreError};
 
 pub const VERIFY_EMAIL: &str = "verify_email";
@@ -47,8 +48,7 @@ pub async fn verify_email(db: &Db, code_hash: &str, now: i64) -> Result<Option<S
         sql![
             "UPDATE users SET email_verified_at = " (now) " WHERE email_verified_at IS NULL AND "
             "(id, email) IN (SELECT user_id, email FROM email_codes WHERE "
-            [usable(code_hash, VERIFY_EMAIL, now)] ") AND NOT EXISTS (SELECT 1 FROM users o "
-            "WHERE o.email = users.email AND o.email_verified_at IS NOT NULL)"
+            [usable(code_hash, VERIFY_EMAIL, now)] ") AND " {ADDRESS_UNCLAIMED}
         ],
         sql![
             "UPDATE email_codes SET used_at = " (now) " WHERE " [usable(code_hash, VERIFY_EMAIL, now)]

@@ -7,7 +7,7 @@ use super::email_codes::RESET_PASSWORD;
 use super::factors::{spend_for_action_then, CodeCheck, CodeOutcome};
 use super::sessions::revoke_all_statement;
 use super::sql::{sql, Sql};
-use super::users::{UserRow, USER_COLUMNS_U};
+use super::users::{UserRow, ADDRESS_UNCLAIMED, USER_COLUMNS_U};
 use super::{rows, verdict, Db, StoreError};
 
 /// How `POST /v1/password/forgot` names the account.
@@ -116,8 +116,7 @@ impl<'a> Reset<'a> {
             sql![
                 "UPDATE users SET password_hash = " (self.new_hash) ", email_verified_at = "
                 "CASE WHEN email_verified_at IS NULL AND email = (SELECT email FROM email_codes "
-                "WHERE code_hash = " (self.code_hash) ") AND NOT EXISTS (SELECT 1 FROM users o "
-                "WHERE o.email = users.email AND o.email_verified_at IS NOT NULL) THEN " (self.now)
+                "WHERE code_hash = " (self.code_hash) ") AND " {ADDRESS_UNCLAIMED} " THEN " (self.now)
                 " ELSE email_verified_at END WHERE id = " (self.user_id) " AND " [spent.clone()]
             ],
             revoke_all_statement(self.user_id, self.now, spent.clone()),

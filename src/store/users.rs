@@ -33,6 +33,16 @@ pub const USER_COLUMNS_U: &str =
     "CASE WHEN u.email_verified_at IS NOT NULL THEN u.email END AS email, \
      u.id, u.username, u.password_hash, u.totp_secret, u.totp_enabled_at";
 
+/// The account's password hash is still `hash` (the one a caller just proved).
+pub fn password_unchanged<'a>(id: &'a str, hash: &'a str) -> Sql<'a> {
+    sql!["EXISTS (SELECT 1 FROM users WHERE id = " (id) " AND password_hash = " (hash) ")"]
+}
+
+/// For an UPDATE of `users`: no account has verified the row's address yet. At most one
+/// account may hold a verified address (forgot-by-email finds it).
+pub const ADDRESS_UNCLAIMED: &str =
+    "NOT EXISTS (SELECT 1 FROM users o WHERE o.email = users.email AND o.email_verified_at IS NOT NULL)";
+
 /// The caller's row, only while the session of their access token is live (`None`
 /// otherwise, as for an unknown user).
 pub async fn caller(
@@ -119,9 +129,7 @@ pub async fn replace_password(
     now: i64,
     session: &NewSession<'_>,
 ) -> Result<bool, StoreError> {
-    let unchanged = sql![
-        "EXISTS (SELECT 1 FROM users WHERE id = " (user_id) " AND password_hash = " (old_hash) ")"
-    ];
+    let unchanged = password_unchanged(user_id, old_hash);
     let batch = [
         revoke_all_statement(user_id, now, unchanged.clone()),
         insert_statement(session, Some(unchanged.clone())),

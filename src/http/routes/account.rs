@@ -8,7 +8,6 @@ use crate::api::requests::{
     ChangeEmailRequest, ChangePasswordRequest, DeleteAccountRequest, VerifyEmailRequest,
 };
 use crate::api::responses::{Event, Events};
-use crate::domain::email::Email;
 use crate::domain::events::EventPage;
 use crate::domain::opaque::EmailCode;
 use crate::domain::password::{Password, PasswordUse};
@@ -93,7 +92,7 @@ pub async fn change_email(mut req: Request, ctx: &Ctx) -> Result<Handled, ApiErr
     ctx.rate_limit(Limit::Sensitive).await?;
     let claims = request::bearer(&req, ctx)?;
     let input: ChangeEmailRequest = request::json(&mut req).await?;
-    let email = Email::parse(&input.email).map_err(|m| ApiError::InvalidRequest(m.into()))?;
+    let email = request::email(&input.email)?;
     let password = Password::for_login(&input.password).ok_or(ApiError::InvalidCredentials)?;
     let submitted =
         request::optional_second_factor(input.code.as_deref(), input.recovery_code.as_deref())?;

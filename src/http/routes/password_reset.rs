@@ -5,7 +5,6 @@ use worker::Request;
 use super::Handled;
 use crate::api::requests::{ForgotPasswordRequest, ResetPasswordRequest};
 use crate::api::responses::ResetRequested;
-use crate::domain::email::Email;
 use crate::domain::opaque::ResetCode;
 use crate::domain::username::Username;
 use crate::error::ApiError;
@@ -21,9 +20,7 @@ pub async fn forgot(mut req: Request, ctx: &Ctx) -> Result<Handled, ApiError> {
         (Some(name), None) => Account::Username(
             Username::parse(name).map_err(|e| ApiError::InvalidUsername(e.message()))?,
         ),
-        (None, Some(email)) => {
-            Account::Email(Email::parse(email).map_err(|m| ApiError::InvalidRequest(m.into()))?)
-        }
+        (None, Some(email)) => Account::Email(request::email(email)?),
         _ => {
             return Err(ApiError::InvalidRequest(
                 "send exactly one of username or email".into(),

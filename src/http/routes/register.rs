@@ -5,7 +5,6 @@ use worker::Request;
 use super::Handled;
 use crate::api::requests::RegisterRequest;
 use crate::api::responses::Registered;
-use crate::domain::email::Email;
 use crate::domain::password::{Password, PasswordUse};
 use crate::domain::username::Username;
 use crate::error::ApiError;
@@ -26,7 +25,7 @@ pub async fn register(mut req: Request, ctx: &Ctx) -> Result<Handled, ApiError> 
     .map_err(|r| ApiError::WeakPassword(r.message()))?;
     let email = match input.email.as_deref().map(str::trim) {
         None | Some("") => None,
-        Some(raw) => Some(Email::parse(raw).map_err(|m| ApiError::InvalidRequest(m.to_owned()))?),
+        Some(raw) => Some(request::email(raw)?),
     };
     let done = registration::register(ctx, username, password, email).await?;
     let body = Registered {
