@@ -251,7 +251,7 @@ pub fn run(opts: &Args) -> Result<(), String> {
         &run,
         fast.min(20),
         users + 200,
-        &D1::from(opts),
+        &LocalState::from(opts),
     );
     emails_changed(&mut client, &mut rec, &run, fast.min(20), users + 300);
     rec.finish_cpu();
@@ -442,15 +442,15 @@ fn accounts_deleted(client: &mut Client, rec: &mut Recorder, run: &str, samples:
     }
 }
 
-/// How to reach the Worker's local D1 from outside (`wrangler d1 execute --local`), when
-/// the bench says: `--wrangler`, `--persist-to` and `--config` of the running `wrangler dev`.
-struct D1 {
+/// How to reach the Worker's local D1 and KV from outside (`wrangler d1 execute`, `wrangler kv`
+/// with `--local`), when the bench says: `--wrangler`, `--persist-to` and `--config` of the running `wrangler dev`.
+struct LocalState {
     wrangler: Option<String>,
     persist_to: Option<String>,
     config: Option<String>,
 }
 
-impl D1 {
+impl LocalState {
     fn from(opts: &Args) -> Self {
         Self {
             wrangler: opts.get("wrangler").map(str::to_owned),
@@ -500,7 +500,7 @@ fn password_resets(
     run: &str,
     samples: u64,
     ip: u64,
-    d1: &D1,
+    local: &LocalState,
 ) {
     use edge_login::domain::opaque::ResetCode;
     // A reset spends every other code of its account, so each sample has its own.
@@ -559,7 +559,7 @@ fn password_resets(
         "INSERT INTO email_codes (code_hash, user_id, purpose, email, created_at, expires_at) VALUES {}",
         rows.join(", ")
     );
-    if let Err(e) = d1.execute(&insert) {
+    if let Err(e) = local.execute(&insert) {
         eprintln!("routes: password reset skipped (codes not planted: {e})");
         return;
     }
@@ -580,7 +580,7 @@ fn password_resets(
     let kv_file = std::env::temp_dir().join(format!("edge-login-bench-kv-{run}.json"));
     let planted = std::fs::write(&kv_file, Value::from(remembered).to_string())
         .map_err(|e| e.to_string())
-        .and_then(|()| d1.kv_bulk_put(&kv_file));
+        .and_then(|()| local.kv_bulk_put(&kv_file));
     let _ = std::fs::remove_file(&kv_file);
     if let Err(e) = planted {
         eprintln!("routes: password reset via KV not planted ({e}); every reset reads D1");
