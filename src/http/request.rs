@@ -18,7 +18,7 @@ use crate::services::{access, Ctx};
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
 /// Reads and decodes a JSON body. Extra fields are ignored (never honoured); wrong
-/// types and missing fields are 400s. An empty body reads as `{}` so that routes whose
+/// types and missing fields are 400s. An empty body (zero bytes) reads as `{}` so that routes whose
 /// fields are all optional accept no body at all. A body must be declared
 /// `application/json` (415 otherwise, before anything is read), and it is read as a
 /// stream that stops at 16 KiB (413), whether or not a Content-Length was sent.
@@ -37,7 +37,8 @@ pub async fn json<T: DeserializeOwned>(req: &mut Request) -> Result<T, ApiError>
         return Err(ApiError::PayloadTooLarge);
     }
     let bytes = read_at_most(req, MAX_BODY_BYTES).await?;
-    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+    // Only no body at all: whitespace is a body, and it is not a JSON object.
+    let bytes: &[u8] = if bytes.is_empty() {
         b"{}"
     } else if content_type.is_none() {
         return Err(ApiError::UnsupportedMediaType);

@@ -56,6 +56,23 @@ fn malformed_bodies_are_400_and_oversized_ones_413() {
         );
     }
 
+    // No body reads as `{}` on a route whose fields are all optional; whitespace declared
+    // as JSON is a body, and not a JSON object.
+    app.set_client_ip("198.19.1.99");
+    let tokens = register_and_login(&app, "wendy");
+    let logout = |body: &str| {
+        let auth = format!("Bearer {}", tokens.access);
+        let headers = [
+            ("content-type", "application/json"),
+            ("authorization", auth.as_str()),
+        ];
+        app.request("POST", "/v1/logout", Some(body), &headers)
+    };
+    for blank in ["\t", " ", "\r\n"] {
+        assert_error(&logout(blank), 400, "invalid_request");
+    }
+    assert_eq!(logout("").status, 204);
+
     // Wrong types: numbers, nulls, objects where strings belong.
     app.set_client_ip("198.19.2.1");
     for body in [
